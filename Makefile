@@ -1,0 +1,60 @@
+# Probation Evidence Pipeline. The two commands a newcomer needs: `make demo` and `make test`.
+# Each installs what it needs first (uv, then .venv from uv.lock); nothing else must be pre-installed.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .state/tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+export DO_NOT_TRACK := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install demo test stop lint format test-only seeds docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(TOOLS)/bin/uv:
+	@echo "==> uv not found: installing uv $(UV_VERSION) into $(TOOLS) (local to this checkout)"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v '/target/')
+	$(BIN)/python -m probation_evidence.dbt_runner parse
+
+install: $(VENV)/.installed dbt_project/target/manifest.json  ## create .venv from uv.lock and parse the dbt project
+
+demo: install  ## run the whole pipeline through Airflow and say where the packs are
+	$(BIN)/probation-evidence demo
+
+test: install  ## lint, then every test (starts its own PostgreSQL unless WAREHOUSE_URL is set)
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+
+test-only: install  ## the tests without lint
+	$(BIN)/pytest
+
+lint: install  ## ruff and sqlfluff, as CI runs them
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff lint dbt_project/models dbt_project/macros
+
+format: install  ## fix what ruff and sqlfluff can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
+
+seeds: install  ## regenerate the framework and reference seeds from their source text
+	$(BIN)/probation-evidence seeds
+
+stop:  ## stop the embedded warehouse
+	@if [ -x $(BIN)/probation-evidence ]; then $(BIN)/probation-evidence warehouse stop; else echo "nothing to stop"; fi
+
+clean: stop  ## remove everything generated (the embedded warehouse's data included)
+	rm -rf .state data output dbt_project/target dbt_project/logs $(VENV)

@@ -1,0 +1,50 @@
+"""
+### Publish evidence packs ahead of inspections
+
+Daily: finds the inspections whose fieldwork starts within the lead window (`PACK_LEAD_DAYS`, default
+56 days) of the run's date, and writes a self-contained HTML evidence pack for each under
+`output/packs/<inspection_id>/`, showing every indicator beside the framework characteristic statements
+it bears on. The pack is built from the marts as they stand; rendering is deterministic, so a rerun
+writes the same bytes.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE
+
+
+@dag(
+    schedule="0 7 * * *",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["publish", "packs"],
+    doc_md=__doc__,
+)
+def publish_evidence_packs():
+    @task
+    def find_due_inspections(logical_date=None) -> list[dict]:
+        from probation_evidence.publish import due_inspections
+        from probation_evidence.orchestration import warehouse_url
+
+        return due_inspections(warehouse_url(), logical_date.date())
+
+    @task(max_active_tis_per_dagrun=4)
+    def render_pack(inspection: dict) -> str:
+        from probation_evidence.orchestration import warehouse_url
+        from probation_evidence.publish import publish_pack
+
+        return publish_pack(warehouse_url(), inspection)
+
+    @task
+    def report_published(paths: list[str]) -> list[str]:
+        """The run's list of packs, kept in XCom for the run's record."""
+        return sorted(paths)
+
+    report_published(render_pack.expand(inspection=find_due_inspections()))
+
+
+publish_evidence_packs()

@@ -1,0 +1,3 @@
+"""Probation Evidence Pipeline: provider systems to warehouse to evidence packs."""
+
+__version__ = "0.1.0"

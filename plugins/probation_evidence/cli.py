@@ -1,0 +1,104 @@
+"""`probation-evidence`: the command line for engineers and planners.
+
+    probation-evidence demo                      run the whole pipeline through Airflow
+    probation-evidence warehouse start|stop|status|url|psql|bootstrap
+    probation-evidence airflow -- <args>         the project's local Airflow (connections set)
+    probation-evidence seeds [--check]           regenerate the framework and reference seeds
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+
+from probation_evidence import settings
+
+
+def _warehouse(args: argparse.Namespace) -> int:
+    from probation_evidence import warehouse
+
+    embedded = warehouse.EmbeddedWarehouse()
+    if args.action == "start":
+        url = warehouse.resolve(start=True)
+        print(f"warehouse running: {url.masked}")
+    elif args.action == "stop":
+        stopped = embedded.stop()
+        print("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+    elif args.action == "status":
+        running = embedded.is_running()
+        print(f"embedded warehouse: {'running at ' + embedded.url().masked if running else 'not running'}")
+        return 0 if running else 3
+    elif args.action == "url":
+        # Prints the full URL, password included: for the user's own shell, never for logs.
+        print(warehouse.resolve(start=False).url())
+    elif args.action == "psql":
+        url = warehouse.resolve(start=False)
+        psql = str(warehouse._bin_dir() / "psql")
+        env = dict(os.environ, PGPASSWORD=url.password)
+        os.execvpe(psql, [psql, "-h", url.host, "-p", str(url.port), "-U", url.user, url.dbname], env)
+    elif args.action == "bootstrap":
+        applied = warehouse.bootstrap(warehouse.resolve(start=True))
+        print("applied: " + ", ".join(applied))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from probation_evidence import demo
+
+    demo.main(as_at=args.as_at, seed=args.seed)
+    return 0
+
+
+def _airflow(args: argparse.Namespace) -> int:
+    from probation_evidence import airflow_env, warehouse
+
+    env = airflow_env.environment(warehouse.resolve(start=True))
+    return airflow_env.airflow(args.args, env, check=False).returncode
+
+
+def _seeds(args: argparse.Namespace) -> int:
+    from probation_evidence import framework
+
+    return framework.main(["--check"] if args.check else [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="probation-evidence", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="the embedded warehouse, or the one in WAREHOUSE_URL")
+    wh.add_argument("action", choices=["start", "stop", "status", "url", "psql", "bootstrap"])
+    wh.set_defaults(func=_warehouse)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline through Airflow on simulated providers")
+    demo.add_argument("--as-at", type=date.fromisoformat, default=settings.DEMO_AS_AT)
+    demo.add_argument("--seed", type=int, default=None)
+    demo.set_defaults(func=_demo)
+
+    af = sub.add_parser("airflow", help="run an airflow command in the project's environment")
+    af.add_argument("args", nargs=argparse.REMAINDER)
+    af.set_defaults(func=_airflow)
+
+    seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")
+    seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")
+    seeds.set_defaults(func=_seeds)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a clear one-line error for the user; tracebacks with --debug-style env
+        if os.environ.get("PROBATION_EVIDENCE_DEBUG"):
+            raise
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""`make demo`: the whole pipeline through Airflow itself, on simulated provider systems.
+
+Starts (or reuses) the warehouse, bootstraps it, starts the simulated provider APIs, then runs the three
+DAGs with `airflow dags test` for the demo's as-at date: ingest -> transform (dbt) -> publish packs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from probation_evidence import airflow_env, settings, warehouse
+
+DAG_ORDER = ("ingest_staffing", "transform_warehouse", "publish_evidence_packs")
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+@contextlib.contextmanager
+def simulator(seed: int, size: str = "small") -> Iterator[tuple[str, str]]:
+    """Run the simulated provider APIs in a child process; yields (base URL, token)."""
+    run_dir = settings.state_dir() / "simulator"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port_file, token_file = run_dir / "port", run_dir / "token"
+    port_file.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token)
+    argv = [
+        sys.executable, "-m", "probation_evidence.simulator", "serve", "--port", "0",
+        "--port-file", str(port_file), "--token-file", str(token_file), "--seed", str(seed), "--size", size,
+    ]  # fmt: skip
+    process = subprocess.Popen(argv)
+    try:
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the provider simulator did not start (see its output above)")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{int(port_file.read_text())}", token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        token_file.unlink(missing_ok=True)
+
+
+def ensure_dbt_manifest(env: dict[str, str]) -> None:
+    """Cosmos parses the DAG from dbt's manifest; build it if this checkout has none yet."""
+    project = settings.dbt_project_dir()
+    if (project / "target" / "manifest.json").exists():
+        return
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"],
+        env=env, check=True,
+    )  # fmt: skip
+
+
+def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int) -> None:
+    """Run the three DAGs end to end through Airflow for one as-at date."""
+    warehouse.bootstrap(url)
+    with simulator(seed) as api:
+        env = airflow_env.environment(url, api)
+        ensure_dbt_manifest(env)
+        say("preparing Airflow's metadata database (SQLite)")
+        airflow_env.migrate(env)
+        for dag_id in DAG_ORDER:
+            say(f"airflow dags test {dag_id} {as_at}")
+            started = time.monotonic()
+            result = airflow_env.airflow(["dags", "test", dag_id, as_at.isoformat()], env, check=False)
+            if result.returncode != 0:
+                raise SystemExit(f"DAG {dag_id} failed (exit {result.returncode}); its task logs are above.")
+            say(f"{dag_id} succeeded in {time.monotonic() - started:.0f}s")
+
+
+def main(as_at: date = settings.DEMO_AS_AT, seed: int | None = None) -> None:
+    embedded = not os.environ.get("WAREHOUSE_URL")
+    say("starting the embedded warehouse" if embedded else "using the warehouse in WAREHOUSE_URL")
+    url = warehouse.resolve(start=True)
+    run_pipeline(url, as_at, seed or settings.simulator_seed())
+    packs = sorted(settings.packs_dir().rglob("*.html"))
+    print()
+    say(f"{len(packs)} evidence packs under {settings.packs_dir()}:")
+    for pack in packs:
+        print(f"    {pack}")
+    print()
+    say(f"warehouse: {url.masked}")
+    print("    query the marts:   .venv/bin/probation-evidence warehouse psql")
+    print("    e.g.  select * from marts.fct_indicator_values order by value desc;")
+    if embedded:
+        print("    the embedded warehouse keeps running; stop it with:  make stop")

@@ -1,0 +1,91 @@
+"""The landing zone: immutable Parquet files, one per (source, entity, provider, period, batch), each
+with a manifest (rows, sha256, schema version) beside it.
+
+A batch id is derived from the content, so extracting the same data twice lands nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from probation_evidence.contracts import Contract
+
+
+@dataclass(frozen=True)
+class Manifest:
+    batch_id: str
+    source: str
+    entity: str
+    provider_id: str
+    period_end_date: str
+    path: str  # relative to the landing root
+    rows: int
+    sha256: str
+    schema_version: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Manifest:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def slice_dir(root: Path, contract: Contract, provider_id: str, period: date) -> Path:
+    return root / contract.source / contract.entity / f"provider_id={provider_id}" / f"period={period}"
+
+
+def land_table(table, contract: Contract, provider_id: str, period: date, root: Path) -> Manifest:
+    """Write `table` (a pyarrow.Table) as an immutable Parquet file plus manifest; return the manifest."""
+    import pyarrow.parquet as pq
+
+    target_dir = slice_dir(root, contract, provider_id, period)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target_dir / f".incoming-{os.getpid()}.parquet"
+    pq.write_table(table, tmp, compression="zstd")
+    sha = _sha256(tmp)
+    batch_id = f"{contract.source}-{contract.entity}-{provider_id}-{period:%Y%m%d}-{sha[:12]}"
+    final = target_dir / f"{batch_id}.parquet"
+    if final.exists():
+        tmp.unlink()  # the same content was landed before: landing is immutable and idempotent
+    else:
+        os.replace(tmp, final)
+    manifest = Manifest(
+        batch_id=batch_id,
+        source=contract.source,
+        entity=contract.entity,
+        provider_id=provider_id,
+        period_end_date=period.isoformat(),
+        path=str(final.relative_to(root)),
+        rows=table.num_rows,
+        sha256=sha,
+        schema_version=contract.version,
+    )
+    manifest_path = final.with_suffix(".manifest.json")
+    if not manifest_path.exists():
+        manifest_path.write_text(json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+def verify(manifest: Manifest, root: Path) -> Path:
+    """The landed file, after checking it is still the file the manifest describes."""
+    path = root / manifest.path
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: landed file named in manifest {manifest.batch_id} is missing")
+    actual = _sha256(path)
+    if actual != manifest.sha256:
+        raise ValueError(f"{path}: sha256 {actual[:12]}... does not match its manifest ({manifest.sha256[:12]}...)")
+    return path

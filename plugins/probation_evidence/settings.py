@@ -1,0 +1,64 @@
+"""Where things live and which settings the pipeline reads from the environment.
+
+Every setting has a documented default so that a fresh clone runs with nothing set. Nothing here touches
+the network or the database: this module is imported by DAG files at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+#: The demo's fixed "as-at" date and simulator seed: the demo is reproducible from these two values.
+DEMO_AS_AT = date(2026, 9, 30)
+DEMO_SEED = 20260930
+
+#: Airflow connection ids: the single home of credentials inside Airflow.
+WAREHOUSE_CONN_ID = "warehouse"
+STAFFING_API_CONN_ID = "staffing_api"
+
+#: Database roles created by sql/bootstrap.
+LOADER_ROLE = "warehouse_loader"
+TRANSFORMER_ROLE = "warehouse_transformer"
+BI_READER_ROLE = "bi_reader"
+
+#: How far ahead of fieldwork a pack is published (issue: default 8 weeks).
+DEFAULT_LEAD_DAYS = 56
+
+
+def project_root() -> Path:
+    """The repository root: `PROBATION_EVIDENCE_HOME`, else the folder above `plugins/`."""
+    override = os.environ.get("PROBATION_EVIDENCE_HOME")
+    if override:
+        return Path(override).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get("LANDING_DIR", project_root() / "data" / "landing"))
+
+
+def packs_dir() -> Path:
+    return Path(os.environ.get("PACKS_DIR", project_root() / "output" / "packs"))
+
+
+def dbt_project_dir() -> Path:
+    return project_root() / "dbt_project"
+
+
+def sql_dir() -> Path:
+    return project_root() / "sql"
+
+
+def state_dir() -> Path:
+    """Git-ignored folder for the embedded warehouse, Airflow's home and run state."""
+    return Path(os.environ.get("PROBATION_EVIDENCE_STATE", project_root() / ".state"))
+
+
+def simulator_seed() -> int:
+    return int(os.environ.get("SIMULATOR_SEED", DEMO_SEED))
+
+
+def lead_days() -> int:
+    return int(os.environ.get("PACK_LEAD_DAYS", DEFAULT_LEAD_DAYS))
