@@ -49,7 +49,7 @@ def ingest_staffing():
 
         return load_manifests(warehouse_url(), manifests)
 
-    @task(outlets=[RAW_STAFFING], trigger_rule="all_done")
+    @task(outlets=[RAW_STAFFING], trigger_rule="all_done", multiple_outputs=False)
     def record_completion(results: list[list[dict]]) -> dict:
         """Summarise the run; fail it (after every provider has had its turn) if any provider failed."""
         batches = [batch for provider in results if provider for batch in provider]

@@ -27,8 +27,8 @@ from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE
 def publish_evidence_packs():
     @task
     def find_due_inspections(logical_date=None) -> list[dict]:
-        from probation_evidence.publish import due_inspections
         from probation_evidence.orchestration import warehouse_url
+        from probation_evidence.publish import due_inspections
 
         return due_inspections(warehouse_url(), logical_date.date())
 

@@ -1,9 +1,9 @@
 """`probation-evidence`: the command line for engineers and planners.
 
-    probation-evidence demo                      run the whole pipeline through Airflow
-    probation-evidence warehouse start|stop|status|url|psql|bootstrap
-    probation-evidence airflow -- <args>         the project's local Airflow (connections set)
-    probation-evidence seeds [--check]           regenerate the framework and reference seeds
+probation-evidence demo                      run the whole pipeline through Airflow
+probation-evidence warehouse start|stop|status|url|psql|bootstrap
+probation-evidence airflow -- <args>         the project's local Airflow (connections set)
+probation-evidence seeds [--check]           regenerate the framework and reference seeds
 """
 
 from __future__ import annotations

@@ -102,9 +102,7 @@ STAFFING_STAFF = Contract(
     ),
 )
 
-CONTRACTS: dict[tuple[str, str], Contract] = {
-    (c.source, c.entity): c for c in (STAFFING_ESTABLISHMENT, STAFFING_STAFF)
-}
+CONTRACTS: dict[tuple[str, str], Contract] = {(c.source, c.entity): c for c in (STAFFING_ESTABLISHMENT, STAFFING_STAFF)}
 
 
 def get_contract(source: str, entity: str) -> Contract:

@@ -12,7 +12,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +26,7 @@ def say(message: str) -> None:
 
 
 @contextlib.contextmanager
-def simulator(seed: int, size: str = "small") -> Iterator[tuple[str, str]]:
+def simulator(seed: int, size: str = "small") -> Generator[tuple[str, str]]:
     """Run the simulated provider APIs in a child process; yields (base URL, token)."""
     run_dir = settings.state_dir() / "simulator"
     run_dir.mkdir(parents=True, exist_ok=True)

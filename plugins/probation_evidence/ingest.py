@@ -22,9 +22,7 @@ def provider_ids() -> list[str]:
     return [region.region_code for region in load_regions()]
 
 
-def extract_staffing(
-    provider_id: str, period: date, base_url: str, token: str, root: Path | None = None
-) -> list[dict]:
+def extract_staffing(provider_id: str, period: date, base_url: str, token: str, root: Path | None = None) -> list[dict]:
     """Fetch every staffing entity for one provider from its API and land each as Parquet + manifest."""
     from probation_evidence.connectors.staffing_api import fetch_entity
     from probation_evidence.contracts import get_contract

@@ -215,8 +215,11 @@ def _copy_valid(cur, contract: Contract, typed, meta: dict, row_numbers) -> int:
     table = table.append_column("_row_number", row_numbers)
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    columns = ", ".join(contract.column_names + [name for name, _ in METADATA_COLUMNS])
-    with cur.copy(f"copy {contract.qualified_table} ({columns}) from stdin (format csv)") as copy:
+    from psycopg import sql
+
+    columns = sql.SQL(", ").join(map(sql.Identifier, contract.column_names + [n for n, _ in METADATA_COLUMNS]))
+    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(sql.Identifier("raw", contract.table), columns)
+    with cur.copy(statement) as copy:
         copy.write(buffer.getvalue())
     return n
 
@@ -226,6 +229,7 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
+    from psycopg import sql
 
     root = root or settings.landing_dir()
     contract = get_contract(manifest.source, manifest.entity)
@@ -252,16 +256,30 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
             ).fetchone()
             return LoadResult(current[0], *slice_args[:3], str(period), "unchanged", *counts)
         if current:  # the slice is replaced by the new batch
-            cur.execute(f"delete from {contract.qualified_table} where _batch_id = %s", [current[0]])
+            cur.execute(
+                sql.SQL("delete from {} where _batch_id = %s").format(sql.Identifier("raw", contract.table)),
+                [current[0]],
+            )
             cur.execute("delete from audit.load_batches where batch_id = %s", [current[0]])
         loaded_at = cur.execute("select now()").fetchone()[0]
         cur.execute(
             "insert into audit.load_batches (batch_id, source, entity, provider_id, period_end_date,"
             " source_file, file_sha256, schema_version, rows_landed, rows_loaded, rows_quarantined, loaded_at)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, 0, 0, 0, %s)",
-            [manifest.batch_id, *slice_args, manifest.path, manifest.sha256, manifest.schema_version, loaded_at],
+            [
+                manifest.batch_id,
+                *slice_args,
+                manifest.path,
+                manifest.sha256,
+                manifest.schema_version,
+                loaded_at,
+            ],
         )
-        meta = {"batch_id": manifest.batch_id, "loaded_at": loaded_at.isoformat(), "source_file": manifest.path}
+        meta = {
+            "batch_id": manifest.batch_id,
+            "loaded_at": loaded_at.isoformat(),
+            "source_file": manifest.path,
+        }
         landed = loaded = quarantined = 0
         seen_keys: set = set()
         for batch in parquet.iter_batches(batch_size=batch_rows):

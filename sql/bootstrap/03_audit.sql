@@ -28,5 +28,6 @@ create table if not exists audit.quarantine (
     primary key (batch_id, row_number)
 );
 
-grant select, insert, delete on audit.load_batches, audit.quarantine to warehouse_loader;
+grant select, insert, update, delete on audit.load_batches to warehouse_loader;
+grant select, insert, delete on audit.quarantine to warehouse_loader;
 grant select on audit.load_batches, audit.quarantine to warehouse_transformer;

@@ -1,0 +1,22 @@
+with
+
+indicator_catalogue as (
+    select * from {{ ref('indicator_catalogue') }}
+),
+
+final as (
+    select
+        indicator_id,
+        indicator_name,
+        standard_id,
+        definition,
+        numerator_definition,
+        denominator_definition,
+        unit,
+        polarity,
+        method,
+        caveats
+    from indicator_catalogue
+)
+
+select * from final

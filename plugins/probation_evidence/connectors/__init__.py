@@ -1,0 +1,1 @@
+"""Clients that extract from provider systems into Arrow tables for landing."""

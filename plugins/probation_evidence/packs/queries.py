@@ -1,0 +1,239 @@
+"""Read one provider's evidence pack content from the marts (see docs/contracts-spine.md).
+
+Only the public `marts` tables and `audit.load_batches` are read, so the pack depends on the contracted
+interface and not on how dbt builds it. Every value travels as a bound parameter (%s), never as text
+spliced into SQL. psycopg and the model are imported inside functions: the package is imported by DAG
+files, which must parse without heavy imports.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from probation_evidence.packs.model import (
+        CharacteristicRef,
+        EvidenceLine,
+        PackContext,
+        SourceBatch,
+        StandardSection,
+    )
+
+_INSPECTION_SQL = """
+    select
+        i.inspection_id,
+        i.provider_id,
+        p.provider_name,
+        i.inspection_type,
+        i.fieldwork_start_date,
+        i.fieldwork_end_date
+    from marts.dim_inspection as i
+    inner join marts.dim_provider as p on p.provider_id = i.provider_id
+    where i.inspection_id = %s
+"""
+
+_STANDARDS_SQL = """
+    select standard_id, standard_name, standard_statement
+    from marts.dim_standard
+    order by standard_id
+"""
+
+# Every catalogued indicator appears, with or without a value for the period (left join): an indicator
+# the provider did not supply data for is shown as missing rather than silently dropped.
+_EVIDENCE_SQL = """
+    select
+        d.indicator_id,
+        d.indicator_name,
+        d.standard_id,
+        d.unit,
+        d.polarity,
+        d.definition,
+        f.value,
+        f.numerator,
+        f.denominator,
+        f.lower_95,
+        f.upper_95,
+        f.national_value,
+        f.comparison,
+        f.indicative_band
+    from marts.dim_indicator as d
+    left join marts.fct_indicator_values as f
+        on
+            f.indicator_id = d.indicator_id
+            and f.provider_id = %s
+            and f.period_end_date = %s
+    order by d.standard_id, d.indicator_id
+"""
+
+_CHARACTERISTICS_SQL = """
+    select
+        b.indicator_id,
+        c.characteristic_id,
+        c.rating,
+        b.phrase,
+        c.characteristic_text
+    from marts.bridge_indicator_characteristic as b
+    inner join marts.dim_characteristic as c on c.characteristic_id = b.characteristic_id
+    order by b.indicator_id, c.rating_rank desc, c.paragraph_number, c.characteristic_id
+"""
+
+_BATCHES_SQL = """
+    select batch_id, source, entity, rows_loaded, rows_quarantined, loaded_at
+    from audit.load_batches
+    where provider_id = %s and period_end_date = %s
+    order by source, entity, loaded_at, batch_id
+"""
+
+_DUE_SQL = """
+    select
+        i.inspection_id,
+        i.provider_id,
+        i.inspection_type,
+        i.fieldwork_start_date,
+        i.fieldwork_end_date
+    from marts.dim_inspection as i
+    where i.fieldwork_start_date > %s and i.fieldwork_start_date <= %s
+    order by i.fieldwork_start_date, i.provider_id, i.inspection_id
+"""
+
+
+def load_pack_context(
+    conn: psycopg.Connection, inspection_id: str, as_at: date, pack_version: str = "1"
+) -> PackContext:
+    """Assemble the pack content for one inspection from the marts at the as-at date.
+
+    Raises LookupError when the inspection is unknown, so a publisher asked for the wrong id fails with
+    a message naming it instead of rendering an empty pack.
+    """
+    from probation_evidence.packs.model import PackContext
+
+    inspection = _fetch_inspection(conn, inspection_id)
+    provider_id = inspection["provider_id"]
+    return PackContext(
+        provider_id=provider_id,
+        provider_name=inspection["provider_name"],
+        inspection_id=inspection["inspection_id"],
+        inspection_type=inspection["inspection_type"],
+        fieldwork_start_date=inspection["fieldwork_start_date"],
+        fieldwork_end_date=inspection["fieldwork_end_date"],
+        as_at_date=as_at,
+        pack_version=pack_version,
+        standards=_fetch_standards(conn, provider_id, as_at),
+        batches=_fetch_batches(conn, provider_id, as_at),
+    )
+
+
+def find_due_inspections(conn: psycopg.Connection, as_at: date, lead_days: int = 56) -> list[dict]:
+    """Inspections whose fieldwork starts inside the lead window (as_at, as_at + lead_days].
+
+    An inspection starting on the as-at date itself is excluded: its pack should already have gone out.
+    """
+    return _fetch_dicts(conn, _DUE_SQL, (as_at, as_at + timedelta(days=lead_days)))
+
+
+def _fetch_dicts(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict]:
+    """Run a parameterised query and return rows as dicts keyed by column name."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _fetch_inspection(conn: psycopg.Connection, inspection_id: str) -> dict:
+    """The inspection row joined to its provider, or LookupError naming the id."""
+    rows = _fetch_dicts(conn, _INSPECTION_SQL, (inspection_id,))
+    if not rows:
+        raise LookupError(f"Unknown inspection {inspection_id!r}: not in marts.dim_inspection")
+    return rows[0]
+
+
+def _fetch_standards(conn: psycopg.Connection, provider_id: str, as_at: date) -> list[StandardSection]:
+    """All standards with their evidence lines; every domain-one standard must be present."""
+    from probation_evidence.packs.model import DOMAIN_ONE_STANDARD_IDS, StandardSection
+
+    standards = _fetch_dicts(conn, _STANDARDS_SQL)
+    missing = sorted(set(DOMAIN_ONE_STANDARD_IDS) - {s["standard_id"] for s in standards})
+    if missing:
+        # A pack silently missing a standard would read as "nothing to say"; fail loudly instead.
+        raise ValueError(f"marts.dim_standard lacks domain-one standard(s) {', '.join(missing)}")
+    lines_by_standard = _fetch_evidence(conn, provider_id, as_at)
+    return [
+        StandardSection(
+            standard_id=s["standard_id"],
+            standard_name=s["standard_name"],
+            standard_statement=s["standard_statement"],
+            evidence=lines_by_standard.get(s["standard_id"], []),
+        )
+        for s in standards
+    ]
+
+
+def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> dict[str, list[EvidenceLine]]:
+    """Evidence lines grouped by standard id, each with the characteristics its indicator bears on."""
+    from probation_evidence.packs.model import EvidenceLine
+
+    characteristics = _fetch_characteristics(conn)
+    grouped: dict[str, list[EvidenceLine]] = {}
+    for row in _fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at)):
+        line = EvidenceLine(
+            indicator_id=row["indicator_id"],
+            indicator_name=row["indicator_name"],
+            unit=row["unit"],
+            polarity=row["polarity"],
+            value=_as_float(row["value"]),
+            numerator=_as_float(row["numerator"]),
+            denominator=_as_float(row["denominator"]),
+            lower_95=_as_float(row["lower_95"]),
+            upper_95=_as_float(row["upper_95"]),
+            national_value=_as_float(row["national_value"]),
+            comparison=row["comparison"],
+            indicative_band=row["indicative_band"],
+            definition=row["definition"] or "",
+            characteristics=characteristics.get(row["indicator_id"], []),
+        )
+        grouped.setdefault(row["standard_id"], []).append(line)
+    return grouped
+
+
+def _fetch_characteristics(conn: psycopg.Connection) -> dict[str, list[CharacteristicRef]]:
+    """Characteristic statements per indicator, best rating first (the framework's reading order)."""
+    from probation_evidence.packs.model import CharacteristicRef
+
+    grouped: dict[str, list[CharacteristicRef]] = {}
+    for row in _fetch_dicts(conn, _CHARACTERISTICS_SQL):
+        grouped.setdefault(row["indicator_id"], []).append(
+            CharacteristicRef(
+                characteristic_id=row["characteristic_id"],
+                rating=row["rating"],
+                phrase=row["phrase"],
+                characteristic_text=row["characteristic_text"],
+            )
+        )
+    return grouped
+
+
+def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> list[SourceBatch]:
+    """Load batches for the provider and period, for the provenance annex."""
+    from probation_evidence.packs.model import SourceBatch
+
+    return [
+        SourceBatch(
+            batch_id=row["batch_id"],
+            source=row["source"],
+            entity=row["entity"],
+            rows_loaded=int(row["rows_loaded"] or 0),
+            rows_quarantined=int(row["rows_quarantined"] or 0),
+            loaded_at=row["loaded_at"],
+        )
+        for row in _fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at))
+    ]
+
+
+def _as_float(value: Decimal | float | int | None) -> float | None:
+    """numeric arrives as Decimal; the pack formats floats, and None stays None (no value is not zero)."""
+    return None if value is None else float(value)

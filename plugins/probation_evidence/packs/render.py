@@ -1,0 +1,373 @@
+"""Render an evidence pack to one self-contained, deterministic HTML file.
+
+Self-contained: CSS and SVG are inline and nothing is fetched, so the file opens the same offline, in a
+secure inspection laptop, or years later. Deterministic: the output depends only on the PackContext (no
+clock, no locale, no random ids), so regenerating a pack for the same as-at date gives identical bytes
+and a content hash can prove it. All data is escaped by Jinja's autoescape; the only markup built in
+Python is the <mark> highlighting, which wraps individually escaped fragments.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from probation_evidence.packs.model import (
+        CharacteristicRef,
+        EvidenceLine,
+        PackContext,
+        StandardSection,
+    )
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "pack.html.j2"
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MINUS = "\u2212"
+_SAFE_PATH_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+# Shape + words for each comparison, so the result never depends on colour alone.
+_COMPARISONS: dict[str | None, tuple[str, str, str]] = {
+    "better": ("\u25b2", "Better than national", "better"),
+    "similar": ("\u25cf", "Similar to national", "similar"),
+    "worse": ("\u25bc", "Worse than national", "worse"),
+    "not compared": ("\u25cb", "Not compared with national", "not-compared"),
+    None: ("\u25cb", "No comparison available", "not-compared"),
+}
+_POLARITY_WORDS = {
+    "down": "Lower is better",
+    "up": "Higher is better",
+    "none": "No preferred direction",
+}
+_FRAMEWORK_QUOTE = (
+    "They provide a framework to support the lead inspector's recommendation rather than being a "
+    "checklist; we would not expect every characteristic to be present for the corresponding rating "
+    "to be given."
+)
+
+
+def render_pack_html(ctx: PackContext) -> str:
+    """Render the pack to an HTML string; the same context always gives the same string."""
+    template = _environment().get_template(TEMPLATE_NAME)
+    return template.render(_view(ctx))
+
+
+def write_pack(ctx: PackContext, out_dir: Path) -> Path:
+    """Write `<out_dir>/<inspection_id>/<provider_id>-evidence-pack-v<version>.html` atomically.
+
+    The file is written next to its final name and swapped in with os.replace, so a reader (or a
+    publisher computing a hash) never sees a half-written pack, and a failed render leaves the old one.
+    """
+    for part in (ctx.inspection_id, ctx.provider_id, ctx.pack_version):
+        if not _SAFE_PATH_PART.match(part):
+            raise ValueError(f"Unsafe value for a file name: {part!r}")
+    target_dir = Path(out_dir) / ctx.inspection_id
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{ctx.provider_id}-evidence-pack-v{ctx.pack_version}.html"
+    payload = render_pack_html(ctx).encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _environment() -> Environment:
+    """Jinja environment: autoescape everything, and fail on any undefined name rather than print ''."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["long_date"] = format_long_date
+    env.filters["utc_timestamp"] = format_utc_timestamp
+    env.filters["number"] = format_number
+    return env
+
+
+# ---------------------------------------------------------------------------------------------------
+# View model: everything the template needs, precomputed so the template stays declarative.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _view(ctx: PackContext) -> dict:
+    """The template's variables: the context plus derived, display-ready pieces."""
+    from probation_evidence.packs.model import RATINGS
+
+    return {
+        "ctx": ctx,
+        "ratings": RATINGS,
+        "framework_quote": _FRAMEWORK_QUOTE,
+        "summary": [_summary_row(s) for s in ctx.standards],
+        "sections": [_section_view(s) for s in ctx.standards],
+        "total_quarantined": sum(b.rows_quarantined for b in ctx.batches),
+    }
+
+
+def _summary_row(section: StandardSection) -> dict:
+    """Counts of evidence lines by indicative band for one standard, for the summary table."""
+    from probation_evidence.packs.model import RATINGS
+
+    bands = [line.indicative_band for line in section.evidence if line.value is not None]
+    counts = {rating: bands.count(rating) for rating in RATINGS}
+    with_value = sum(1 for line in section.evidence if line.value is not None)
+    present = [f"{rating} ({counts[rating]})" for rating in RATINGS if counts[rating]]
+    return {
+        "anchor": _anchor(section.standard_id),
+        "standard_id": section.standard_id,
+        "standard_name": section.standard_name,
+        "lines": len(section.evidence),
+        "with_value": with_value,
+        "counts": counts,
+        "unbanded": len(section.evidence) - sum(counts.values()),
+        "bands_text": ", ".join(present) if present else "None",
+    }
+
+
+def _section_view(section: StandardSection) -> dict:
+    """A standard with each evidence line turned into display-ready pieces."""
+    return {
+        "anchor": _anchor(section.standard_id),
+        "section": section,
+        "lines": [_line_view(line) for line in section.evidence],
+    }
+
+
+def _line_view(line: EvidenceLine) -> dict:
+    """Formatted numbers, comparison wording, chart geometry and highlighted characteristics."""
+    symbol, words, css = _COMPARISONS.get(line.comparison, _COMPARISONS[None])
+    return {
+        "line": line,
+        "anchor": f"indicator-{_slug(line.indicator_id)}",
+        "has_value": line.value is not None,
+        "value": format_value(line.value, line.unit),
+        "numerator": format_number(line.numerator),
+        "denominator": format_number(line.denominator),
+        "interval": _format_interval(line),
+        "national": format_value(line.national_value, line.unit),
+        "comparison_symbol": symbol,
+        "comparison_words": words,
+        "comparison_class": css,
+        "polarity_words": _POLARITY_WORDS.get(line.polarity, line.polarity),
+        "band": line.indicative_band,
+        "band_class": _slug(line.indicative_band or "none"),
+        "chart": _chart(line) if line.value is not None else None,
+        "characteristics": [_characteristic_view(c, line.indicative_band) for c in line.characteristics],
+    }
+
+
+def _characteristic_view(ref: CharacteristicRef, band: str | None) -> dict:
+    """A characteristic with its echoed phrase marked, and whether it matches the indicative band."""
+    highlighted, found = highlight_phrase(ref.characteristic_text, ref.phrase)
+    return {
+        "ref": ref,
+        "text": highlighted,
+        "phrase_found": found,
+        "phrase": _clean_phrase(ref.phrase),
+        "matches_band": band is not None and ref.rating == band,
+    }
+
+
+def _format_interval(line: EvidenceLine) -> str:
+    if line.lower_95 is None or line.upper_95 is None:
+        return "Not defined"
+    return f"{format_value(line.lower_95, line.unit)} to {format_value(line.upper_95, line.unit)}"
+
+
+def _anchor(standard_id: str) -> str:
+    return f"standard-{_slug(standard_id)}"
+
+
+def _slug(text: str) -> str:
+    """A fragment id that is always a valid, inert HTML id whatever the data holds."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Formatting: locale-free, so output is identical on every machine.
+# ---------------------------------------------------------------------------------------------------
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Format an indicator value by its unit: '%' values are proportions shown as percent, 1 dp."""
+    if value is None:
+        return "No value"
+    if unit == "%":
+        return _signed(f"{abs(value) * 100:.1f}%", value)
+    if unit == "ratio":
+        return _signed(f"{abs(value):.2f}", value)
+    suffix = f" {unit}" if unit else ""
+    return _signed(f"{abs(value):,.1f}", value) + suffix
+
+
+def format_number(value: float | None) -> str:
+    """A count or FTE: thousands separators, at most 2 dp, no trailing zeros, a true minus sign."""
+    if value is None:
+        return "\u2014"
+    text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
+    return _signed(text, value)
+
+
+def format_long_date(value: date) -> str:
+    """'30 September 2026', without depending on the process locale."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_utc_timestamp(value: datetime) -> str:
+    """A load time in UTC to the minute; naive values are taken as already UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def _signed(text: str, value: float) -> str:
+    return f"{_MINUS}{text}" if value < 0 and text.strip("0.%,") else text
+
+
+# ---------------------------------------------------------------------------------------------------
+# Highlighting the phrase an indicator echoes, without ever emitting unescaped data.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _clean_phrase(phrase: str) -> str:
+    return phrase.strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+
+
+def highlight_phrase(text: str, phrase: str) -> tuple[Markup, bool]:
+    """Escape `text` and wrap the words of `phrase` in <mark>.
+
+    Matching is case-insensitive on the raw text, then each slice is escaped on its own and joined with
+    literal <mark> tags, so data can never open or close a tag. A phrase with an ellipsis ("workloads …
+    actively managed") is matched part by part, in order. Returns (markup, whether every part was found).
+    """
+    parts = [p.strip() for p in re.split(r"\u2026|\.\.\.", _clean_phrase(phrase)) if p.strip()]
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    lowered = text.lower()
+    for part in parts:
+        start = lowered.find(part.lower(), cursor)
+        if start < 0:
+            return escape(text), False
+        spans.append((start, start + len(part)))
+        cursor = start + len(part)
+    if not spans:
+        return escape(text), False
+    pieces: list[Markup] = []
+    cursor = 0
+    for start, end in spans:
+        pieces.append(escape(text[cursor:start]))
+        pieces.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        cursor = end
+    pieces.append(escape(text[cursor:]))
+    return Markup("").join(pieces), True
+
+
+# ---------------------------------------------------------------------------------------------------
+# Chart geometry: the template draws the SVG; Python only works out where things go.
+# ---------------------------------------------------------------------------------------------------
+
+CHART_WIDTH = 640
+CHART_LEFT = 24
+CHART_RIGHT = 24
+
+
+@dataclass(frozen=True)
+class _Tick:
+    x: float
+    label: str
+
+
+def _nice_step(span: float) -> float:
+    """A 1/2/2.5/5 x 10^k step giving about four intervals across the span."""
+    raw = span / 4 if span > 0 else 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 2.5, 5, 10):
+        if raw <= mult * power:
+            return mult * power
+    return 10 * power
+
+
+def _chart(line: EvidenceLine) -> dict:
+    """Positions of the provider value, its 95% interval and the national value on a shared axis."""
+    points = [v for v in (line.value, line.lower_95, line.upper_95, line.national_value) if v is not None]
+    low, high = min([0.0, *points]), max([0.0, *points])
+    step = _nice_step(high - low)
+    low = math.floor(low / step) * step
+    high = math.ceil(high / step) * step
+    if high <= low:
+        high = low + step
+    width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+
+    def x(v: float) -> float:
+        return round(CHART_LEFT + (v - low) / (high - low) * width, 1)
+
+    count = round((high - low) / step)
+    ticks = [_Tick(x(low + i * step), _tick_label(low + i * step, line.unit)) for i in range(count + 1)]
+    has_interval = line.lower_95 is not None and line.upper_95 is not None
+    return {
+        "width": CHART_WIDTH,
+        "x_value": x(line.value),
+        "x_lower": x(line.lower_95) if has_interval else None,
+        "x_upper": x(line.upper_95) if has_interval else None,
+        "x_national": x(line.national_value) if line.national_value is not None else None,
+        "x_zero": x(0.0),
+        "x_min": CHART_LEFT,
+        "x_max": CHART_WIDTH - CHART_RIGHT,
+        "ticks": ticks,
+        "label": _chart_label(line),
+    }
+
+
+def _tick_label(value: float, unit: str) -> str:
+    value = 0.0 if abs(value) < 1e-12 else value
+    if unit == "%":
+        text = f"{abs(value) * 100:.1f}".removesuffix(".0") + "%"
+    else:
+        text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
+    return _signed(text, value)
+
+
+def _chart_label(line: EvidenceLine) -> str:
+    """Alt text that says everything the chart shows, for screen readers and for print captions."""
+    parts = [f"{line.indicator_id} {line.indicator_name}: provider {format_value(line.value, line.unit)}"]
+    if line.lower_95 is not None and line.upper_95 is not None:
+        parts.append(f"95% interval {_format_interval(line)}")
+    if line.national_value is not None:
+        parts.append(f"national {format_value(line.national_value, line.unit)}")
+    words = _COMPARISONS.get(line.comparison, _COMPARISONS[None])[1]
+    return ", ".join(parts) + f". {words}."

@@ -1,0 +1,1 @@
+"""Reference data shipped with the package: regions, PDUs and the rating framework text."""

@@ -1,0 +1,74 @@
+"""Test session fixtures: a real PostgreSQL for every test that needs one.
+
+With `WAREHOUSE_URL` set, tests use that server, in a database of their own (`probation_evidence_test`,
+dropped and recreated per session): the user's data is never touched. Without it, the session starts the
+project's embedded PostgreSQL in a separate state folder and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from probation_evidence import warehouse
+
+TEST_DB = "probation_evidence_test"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """An admin URL of a running PostgreSQL server (database part ignored)."""
+    configured = os.environ.get("WAREHOUSE_URL")
+    if configured:
+        yield warehouse.WarehouseUrl.parse(configured)
+        return
+    embedded = warehouse.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
+    was_running = embedded.is_running()
+    url = embedded.start()
+    yield url
+    if not was_running:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(server_url):
+    """A fresh, bootstrapped database for this test session."""
+    import psycopg
+
+    with psycopg.connect(server_url.url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            [TEST_DB],
+        )
+        conn.execute(f"drop database if exists {TEST_DB}")
+        conn.execute(f"create database {TEST_DB}")
+    url = warehouse.WarehouseUrl(server_url.host, server_url.port, server_url.user, server_url.password, TEST_DB)
+    warehouse.bootstrap(url)
+    return url
+
+
+@pytest.fixture
+def conn(warehouse_url):
+    import psycopg
+
+    with psycopg.connect(warehouse_url.url()) as connection:
+        yield connection
+
+
+def _isolate_airflow() -> None:
+    """Point Airflow at a throwaway home before anything imports it (DAG parsing, dag.test)."""
+    home = ROOT / ".state" / "test-airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    os.environ["AIRFLOW__COSMOS__CACHE_DIR"] = str(home / "cosmos")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+_isolate_airflow()

@@ -1,0 +1,154 @@
+"""The loader against a real PostgreSQL: nothing lost, bad rows quarantined with reasons, reruns idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from probation_evidence.contracts import STAFFING_STAFF
+from probation_evidence.landing import land_table
+from probation_evidence.loading import SchemaDriftError, load_landed_file
+
+pytestmark = pytest.mark.warehouse
+
+PERIOD = date(2026, 9, 30)
+PROVIDER = "N07"
+
+
+def staff_table(rows: list[dict]) -> pa.Table:
+    columns = STAFFING_STAFF.column_names
+    return pa.table(
+        {c: pa.array([r.get(c) for r in rows], pa.float64() if c == "fte" else pa.string()) for c in columns}
+    )
+
+
+def good_row(i: int, **overrides) -> dict:
+    row = {
+        "staff_id": f"STF-{i:012x}",
+        "provider_id": PROVIDER,
+        "pdu_code": "N07-01",
+        "team_code": "T1",
+        "grade": "PO",
+        "fte": 1.0,
+        "start_date": "2020-01-06",
+        "leave_date": None,
+        "as_at_date": PERIOD.isoformat(),
+    }
+    row.update(overrides)
+    return row
+
+
+BAD_ROWS = [
+    (good_row(101, fte=-0.5), "fte"),
+    (good_row(102, fte=1.4), "fte"),
+    (good_row(103, grade="Chief"), "grade"),
+    (good_row(104, start_date="2026-13-45"), "start_date"),
+    (good_row(105, start_date="2027-01-01"), "start_date"),
+    (good_row(106, pdu_code="N03-01"), "pdu_code"),
+    (good_row(107, provider_id="N99"), "provider_id"),
+    (good_row(108, staff_id=""), "staff_id"),
+    (good_row(109, leave_date="2019-01-01"), "leave_date"),
+    (good_row(1), "staff_id,as_at_date"),  # duplicate of the first good row
+]
+
+
+@pytest.fixture
+def landing_root(tmp_path):
+    return tmp_path / "landing"
+
+
+def _counts(conn, batch_id):
+    raw = conn.execute("select count(*) from raw.staffing_staff where _batch_id = %s", [batch_id]).fetchone()[0]
+    quarantined = conn.execute("select count(*) from audit.quarantine where batch_id = %s", [batch_id]).fetchone()[0]
+    return raw, quarantined
+
+
+def test_valid_rows_loaded_bad_rows_quarantined_with_reasons(conn, landing_root):
+    good = [good_row(i) for i in range(1, 51)]
+    table = staff_table(good + [row for row, _ in BAD_ROWS])
+    manifest = land_table(table, STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+
+    result = load_landed_file(conn, manifest, landing_root, batch_rows=16)
+
+    assert (result.rows_landed, result.rows_loaded, result.rows_quarantined) == (60, 50, 10)
+    assert _counts(conn, manifest.batch_id) == (50, 10)
+    quarantined = conn.execute(
+        "select row_number, field, reason, original_values from audit.quarantine where batch_id = %s order by 1",
+        [manifest.batch_id],
+    ).fetchall()
+    assert [q[1] for q in quarantined] == [field for _, field in BAD_ROWS]
+    assert [q[0] for q in quarantined] == list(range(51, 61))  # row numbers in the landed file
+    assert "must be > 0" in quarantined[0][2]
+    assert quarantined[2][3]["grade"] == "Chief"  # the original values are kept
+    batch = conn.execute(
+        "select rows_landed, rows_loaded, rows_quarantined, source_file from audit.load_batches where batch_id = %s",
+        [manifest.batch_id],
+    ).fetchone()
+    assert batch[:3] == (60, 50, 10)
+    assert batch[3] == manifest.path
+    loaded = conn.execute(
+        "select _row_number, fte, start_date from raw.staffing_staff where _batch_id = %s order by 1 limit 1",
+        [manifest.batch_id],
+    ).fetchone()
+    assert loaded[0] == 1 and float(loaded[1]) == 1.0 and loaded[2] == date(2020, 1, 6)
+
+
+def test_rerun_of_a_slice_changes_nothing(conn, landing_root):
+    table = staff_table([good_row(i) for i in range(1, 21)])
+    first = land_table(table, STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+    load_landed_file(conn, first, landing_root)
+    snapshot = conn.execute("select * from raw.staffing_staff order by staff_id").fetchall()
+
+    again = land_table(table, STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+    result = load_landed_file(conn, again, landing_root)
+
+    assert again == first  # same content -> same batch id and file
+    assert result.status == "unchanged"
+    assert conn.execute("select * from raw.staffing_staff order by staff_id").fetchall() == snapshot
+
+
+def test_new_data_for_a_slice_replaces_it(conn, landing_root):
+    first = land_table(staff_table([good_row(i) for i in range(1, 21)]), STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+    load_landed_file(conn, first, landing_root)
+    second = land_table(staff_table([good_row(i) for i in range(1, 8)]), STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+
+    result = load_landed_file(conn, second, landing_root)
+
+    assert result.status == "loaded" and second.batch_id != first.batch_id
+    assert _counts(conn, first.batch_id) == (0, 0)
+    assert _counts(conn, second.batch_id) == (7, 0)
+    slices = conn.execute(
+        "select count(*) from audit.load_batches where source = 'staffing' and entity = 'staff'"
+        " and provider_id = %s and period_end_date = %s",
+        [PROVIDER, PERIOD],
+    ).fetchone()[0]
+    assert slices == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.append_column("salary", pa.array([1.0] * t.num_rows)), "unexpected column 'salary'"),
+        (lambda t: t.drop_columns(["grade"]), "missing column 'grade'"),
+        (lambda t: t.set_column(5, "fte", pa.array([True] * t.num_rows)), "column 'fte' has type bool"),
+    ],
+)
+def test_schema_drift_stops_the_slice_naming_file_and_column(conn, landing_root, change, message):
+    table = change(staff_table([good_row(i) for i in range(1, 4)]))
+    manifest = land_table(table, STAFFING_STAFF, "N50", PERIOD, landing_root)
+
+    with pytest.raises(SchemaDriftError, match=message) as error:
+        load_landed_file(conn, manifest, landing_root)
+
+    assert manifest.batch_id in str(error.value)  # the file name carries the batch id
+    assert conn.execute("select count(*) from audit.load_batches where provider_id = 'N50'").fetchone()[0] == 0
+
+
+def test_a_tampered_landed_file_is_refused(conn, landing_root):
+    manifest = land_table(staff_table([good_row(1)]), STAFFING_STAFF, "N51", PERIOD, landing_root)
+    (landing_root / manifest.path).write_bytes(b"not the landed file")
+
+    with pytest.raises(ValueError, match="does not match its manifest"):
+        load_landed_file(conn, manifest, landing_root)

@@ -1,0 +1,195 @@
+"""Pack queries against a real PostgreSQL: the marts contract in, a PackContext out.
+
+A throwaway database is created per module and dropped at the end, holding just the marts and audit
+tables the pack reads (docs/contracts-spine.md), so the SQL is checked against real types (numeric,
+date, timestamptz) without needing dbt. The server comes from the session fixture in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+pytestmark = pytest.mark.warehouse
+
+AS_AT = date(2026, 9, 30)
+
+SCHEMA_SQL = """
+create schema marts;
+create schema audit;
+create table marts.dim_provider (provider_id text primary key, provider_name text not null);
+create table marts.dim_standard (
+    standard_id text primary key, standard_name text not null, standard_statement text not null
+);
+create table marts.dim_characteristic (
+    characteristic_id text primary key, standard_id text not null, rating text not null,
+    rating_rank integer not null, paragraph_number integer not null, characteristic_text text not null
+);
+create table marts.dim_indicator (
+    indicator_id text primary key, indicator_name text not null, standard_id text not null,
+    definition text, numerator_definition text, denominator_definition text, unit text not null,
+    polarity text not null, method text, caveats text
+);
+create table marts.bridge_indicator_characteristic (
+    indicator_characteristic_id text primary key, indicator_id text not null,
+    characteristic_id text not null, rating text not null, phrase text not null
+);
+create table marts.dim_inspection (
+    inspection_id text primary key, provider_id text not null, inspection_type text not null,
+    fieldwork_start_date date not null, fieldwork_end_date date not null
+);
+create table marts.fct_indicator_values (
+    indicator_value_id text primary key, indicator_id text not null, provider_id text not null,
+    period_end_date date not null, numerator numeric, denominator numeric, value numeric,
+    lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
+    indicative_band text, source_batch_ids text
+);
+create table audit.load_batches (
+    batch_id text primary key, source text not null, entity text not null, provider_id text not null,
+    period_end_date date not null, rows_landed integer, rows_loaded integer, rows_quarantined integer,
+    loaded_at timestamptz not null
+);
+"""
+
+PREVIOUS = date(2026, 6, 30)
+LOADED = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+STAFF_TEXT = "There are substantial or frequent staff shortages."
+
+# table -> rows, in column order. Two providers; S01 valued for N07 only (this and an earlier period);
+# inspections either side of each edge of the lead window; batches for both periods and providers.
+SEED: dict[str, list[tuple]] = {
+    "marts.dim_provider": [("N07", "London"), ("N01", "North West")],
+    "marts.dim_standard": [
+        ("1.1", "Leadership", "The leadership of the organisation supports and promotes the delivery."),
+        ("1.2", "Staff", "Staff within the organisation are empowered to deliver."),
+        ("1.3", "Services", "A comprehensive range of high-quality services is in place."),
+        ("1.4", "Information and facilities", "Timely and relevant information is available."),
+    ],
+    "marts.dim_characteristic": [
+        ("1.2-inadequate-02", "1.2", "Inadequate", 0, 2, STAFF_TEXT),
+        ("1.2-good-02", "1.2", "Good", 2, 2, "Staffing levels are planned and reviewed."),
+    ],
+    "marts.dim_indicator": [
+        ("S01", "PO vacancy rate", "1.2", "Vacant PO posts", "vacant", "funded", "%", "down", "", ""),
+    ],
+    "marts.bridge_indicator_characteristic": [
+        ("S01|1.2-inadequate-02", "S01", "1.2-inadequate-02", "Inadequate", "substantial or frequent"),
+        ("S01|1.2-good-02", "S01", "1.2-good-02", "Good", "Staffing levels are planned"),
+    ],
+    "marts.fct_indicator_values": [
+        ("N07|2026-09-30|S01", "S01", "N07", AS_AT, 55.5, 450, 0.1233, 0.0966, 0.1557, 0.08)
+        + ("worse", "Inadequate", "b1,b2"),
+        ("N07|2026-06-30|S01", "S01", "N07", PREVIOUS, 10, 450, 0.0222, 0.01, 0.04, 0.08) + ("better", "Good", "b0"),
+    ],
+    "marts.dim_inspection": [
+        ("INS-IN", "N07", "Domain one", AS_AT + timedelta(days=56), AS_AT + timedelta(days=67)),
+        ("INS-NEAR", "N01", "Domain one", AS_AT + timedelta(days=1), AS_AT + timedelta(days=12)),
+        ("INS-TODAY", "N01", "Domain one", AS_AT, AS_AT + timedelta(days=11)),
+        ("INS-LATE", "N07", "Domain one", AS_AT + timedelta(days=57), AS_AT + timedelta(days=68)),
+    ],
+    "audit.load_batches": [
+        ("b2", "staffing", "staff", "N07", AS_AT, 103, 100, 3, LOADED + timedelta(minutes=5)),
+        ("b1", "staffing", "establishment", "N07", AS_AT, 12, 12, 0, LOADED),
+        ("b0", "staffing", "staff", "N07", PREVIOUS, 90, 90, 0, LOADED - timedelta(days=92)),
+        ("b9", "staffing", "staff", "N01", AS_AT, 80, 80, 0, LOADED),
+    ],
+}
+
+
+def _seed(conn) -> None:
+    """Create the contract's tables and insert SEED, with identifiers quoted and values bound."""
+    from psycopg import sql
+
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA_SQL)
+        for table, rows in SEED.items():
+            schema, name = table.split(".")
+            statement = sql.SQL("insert into {} values ({})").format(
+                sql.Identifier(schema, name), sql.SQL(", ").join([sql.Placeholder()] * len(rows[0]))
+            )
+            cur.executemany(statement, rows)
+
+
+@pytest.fixture(scope="module")
+def conn(server_url) -> Iterator:
+    """A connection to a fresh, seeded database that is dropped when the module's tests finish."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    name = f"pe_pack_test_{secrets.token_hex(6)}"
+    admin_url = server_url.url("postgres")
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        try:
+            with psycopg.connect(make_conninfo(admin_url, dbname=name)) as connection:
+                _seed(connection)
+                connection.commit()
+                yield connection
+        finally:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def test_load_pack_context_reads_the_marts(conn):
+    from probation_evidence.packs.queries import load_pack_context
+
+    ctx = load_pack_context(conn, "INS-IN", AS_AT, pack_version="2")
+    assert (ctx.provider_id, ctx.provider_name, ctx.inspection_type) == ("N07", "London", "Domain one")
+    assert ctx.fieldwork_start_date == AS_AT + timedelta(days=56)
+    assert (ctx.as_at_date, ctx.pack_version) == (AS_AT, "2")
+    assert [s.standard_id for s in ctx.standards] == ["1.1", "1.2", "1.3", "1.4"]
+    assert [len(s.evidence) for s in ctx.standards] == [0, 1, 0, 0]
+
+    line = ctx.standards[1].evidence[0]
+    assert line.indicator_id == "S01" and line.unit == "%" and line.polarity == "down"
+    assert line.value == pytest.approx(0.1233)  # the as-at period, not the earlier one
+    assert (line.numerator, line.denominator) == (55.5, 450.0)
+    assert (line.comparison, line.indicative_band) == ("worse", "Inadequate")
+    # Best rating first, as the framework reads.
+    assert [c.characteristic_id for c in line.characteristics] == ["1.2-good-02", "1.2-inadequate-02"]
+    assert line.characteristics[1].phrase == "substantial or frequent"
+
+    assert [(b.batch_id, b.rows_loaded, b.rows_quarantined) for b in ctx.batches] == [
+        ("b1", 12, 0),
+        ("b2", 100, 3),
+    ]
+    assert ctx.batches[0].loaded_at == datetime(2026, 10, 1, 6, tzinfo=UTC)
+
+
+def test_indicator_without_a_value_is_still_listed(conn):
+    from probation_evidence.packs.queries import load_pack_context
+
+    ctx = load_pack_context(conn, "INS-NEAR", AS_AT)  # N01 has no S01 value
+    line = ctx.standards[1].evidence[0]
+    assert line.indicator_id == "S01" and line.value is None and line.indicative_band is None
+    assert [b.batch_id for b in ctx.batches] == ["b9"]
+
+
+def test_loaded_context_renders(conn):
+    from probation_evidence.packs.queries import load_pack_context
+    from probation_evidence.packs.render import render_pack_html
+
+    html = render_pack_html(load_pack_context(conn, "INS-IN", AS_AT))
+    assert "12.3%" in html and "<mark>substantial or frequent</mark>" in html
+
+
+def test_unknown_inspection_raises_lookup_error_naming_it(conn):
+    from probation_evidence.packs.queries import load_pack_context
+
+    with pytest.raises(LookupError, match="INS-NOPE"):
+        load_pack_context(conn, "INS-NOPE", AS_AT)
+
+
+def test_find_due_inspections_window_edges(conn):
+    from probation_evidence.packs.queries import find_due_inspections
+
+    due = find_due_inspections(conn, AS_AT)
+    # as_at itself is out, as_at + 1 and as_at + 56 are in, as_at + 57 is out; ordered by start date.
+    assert [d["inspection_id"] for d in due] == ["INS-NEAR", "INS-IN"]
+    assert due[0]["fieldwork_start_date"] == AS_AT + timedelta(days=1)
+    assert set(due[0]) >= {"inspection_id", "provider_id", "fieldwork_start_date", "fieldwork_end_date"}
+    assert [d["inspection_id"] for d in find_due_inspections(conn, AS_AT, lead_days=57)][-1] == "INS-LATE"
+    assert find_due_inspections(conn, AS_AT, lead_days=0) == []

@@ -1,0 +1,237 @@
+"""The staffing connector against real HTTP servers on 127.0.0.1: the simulator and scripted failures."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import subprocess  # noqa: S404
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import pytest
+
+from probation_evidence.connectors.staffing_api import ENTITY_COLUMNS, SourceError, fetch_entity
+from probation_evidence.simulator.server import serve
+from probation_evidence.simulator.staffing import generate_staff
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+AS_AT = date(2026, 9, 30)
+SEED = 20260930
+TOKEN = secrets.token_urlsafe(24)
+ESTABLISHMENT_ROW = {"provider_id": "N07", "pdu_code": "N07-01", "grade": "PO", "funded_fte": 9.5}
+
+
+@pytest.fixture(scope="module")
+def simulator_url() -> Iterator[str]:
+    server, thread = serve(port=0, token=TOKEN, seed=SEED, size="small")
+    yield server.base_url
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def get_json(url: str, **params: object) -> dict:
+    """A raw authorised GET, to see what the API itself says."""
+    import httpx
+
+    return httpx.get(url, params=params, headers={"Authorization": f"Bearer {TOKEN}"}).json()
+
+
+def test_health_needs_no_token(simulator_url: str) -> None:
+    import httpx
+
+    assert httpx.get(f"{simulator_url}/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("entity", ["establishment", "staff"])
+def test_all_pages_are_fetched(simulator_url: str, entity: str) -> None:
+    first = get_json(f"{simulator_url}/v1/providers/N07/{entity}", as_at=AS_AT.isoformat(), page_size=25)
+    assert first["total_pages"] > 1
+
+    table = fetch_entity(simulator_url, TOKEN, "N07", entity, AS_AT, page_size=25)
+
+    assert table.num_rows == first["total_records"]
+    assert table.column_names == [name for name, _ in ENTITY_COLUMNS[entity]]
+    arrow_type = {"float64": "double", "string": "string"}
+    expected_types = {name: arrow_type[kind] for name, kind in ENTITY_COLUMNS[entity]}
+    assert {column.name: str(column.type) for column in table.schema} == expected_types
+
+
+def test_fetched_staff_match_the_generated_records(simulator_url: str) -> None:
+    table = fetch_entity(simulator_url, TOKEN, "N54", "staff", AS_AT, page_size=40)
+    assert table.to_pylist() == generate_staff(SEED, AS_AT, "N54")
+
+
+def test_page_beyond_the_end_is_empty(simulator_url: str) -> None:
+    body = get_json(f"{simulator_url}/v1/providers/N03/establishment", as_at=AS_AT.isoformat(), page=999)
+    assert body["data"] == [] and body["next_page"] is None and body["total_records"] > 0
+
+
+def test_command_line_server_writes_its_port_and_stops_on_sigterm(tmp_path) -> None:
+    token_file, port_file = tmp_path / "token", tmp_path / "port"
+    token_file.write_text(TOKEN)
+    command = [sys.executable, "-m", "probation_evidence.simulator", "serve", "--port", "0"]
+    process = subprocess.Popen([*command, "--port-file", str(port_file), "--token-file", str(token_file)])
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        assert fetch_entity(url, TOKEN, "N59", "establishment", AS_AT).num_rows > 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert not port_file.exists()
+
+
+def test_bad_token_is_a_source_error_without_the_token(simulator_url: str) -> None:
+    wrong = secrets.token_urlsafe(24)
+    with pytest.raises(SourceError) as caught:
+        fetch_entity(simulator_url, wrong, "N07", "staff", AS_AT)
+    assert caught.value.status == 401
+    assert (caught.value.provider_id, caught.value.entity) == ("N07", "staff")
+    assert wrong not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_unknown_provider_is_a_source_error(simulator_url: str) -> None:
+    with pytest.raises(SourceError, match="unknown provider") as caught:
+        fetch_entity(simulator_url, TOKEN, "N99", "establishment", AS_AT)
+    assert caught.value.status == 404
+
+
+# A scripted server for the failures the simulator never produces on its own.
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+def page(data: list[dict], next_page: int | None, total: int) -> dict:
+    return {"data": data, "page": 1, "page_size": 500, "total_records": total, "next_page": next_page}
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """Answers each request with the next scripted reply (the last one repeats) and counts requests."""
+
+    daemon_threads = True
+
+    def __init__(self, replies: list[Reply]):
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        self.replies = replies
+        self.requests = 0
+        self.lock = threading.Lock()
+
+    def next_reply(self) -> Reply:
+        with self.lock:
+            self.requests += 1
+            return self.replies[min(self.requests, len(self.replies)) - 1]
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    server: ScriptedServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        reply = self.server.next_reply()
+        time.sleep(reply.delay_s)
+        payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., tuple[str, ScriptedServer]]]:
+    servers: list[ScriptedServer] = []
+
+    def start(*replies: Reply) -> tuple[str, ScriptedServer]:
+        server = ScriptedServer(list(replies))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def fetch(url: str, **kwargs: float) -> pa.Table:
+    options = {"max_attempts": 3, "timeout_s": 2.0, "backoff_s": 0.01} | kwargs
+    return fetch_entity(url, TOKEN, "N07", "establishment", AS_AT, **options)
+
+
+def test_server_error_then_success_is_retried(scripted) -> None:
+    url, server = scripted(Reply(500, {"error": {"message": "boom"}}), Reply(body=page([ESTABLISHMENT_ROW], None, 1)))
+    table = fetch(url)
+    assert table.num_rows == 1 and server.requests == 2
+    assert table.column("as_at_date").to_pylist() == [None]  # missing keys become nulls for the loader
+
+
+def test_retry_after_is_respected(scripted) -> None:
+    url, server = scripted(Reply(429, headers={"Retry-After": "1"}), Reply(body=page([], None, 0)))
+    started = time.monotonic()
+    fetch(url)
+    assert time.monotonic() - started >= 0.9 and server.requests == 2
+
+
+def test_timeout_is_retried(scripted) -> None:
+    url, server = scripted(Reply(delay_s=1.0, body=page([], None, 0)), Reply(body=page([], None, 0)))
+    assert fetch(url, timeout_s=0.3).num_rows == 0
+    assert server.requests == 2
+
+
+def test_persistent_failure_gives_up_after_max_attempts(scripted) -> None:
+    url, server = scripted(Reply(503, b"unavailable"))
+    with pytest.raises(SourceError, match="gave up after 3 attempts") as caught:
+        fetch(url)
+    assert caught.value.status == 503 and server.requests == 3
+
+
+def test_repeated_page_is_refused(scripted) -> None:
+    url, _ = scripted(
+        Reply(body=page([ESTABLISHMENT_ROW], 2, 3)),
+        Reply(body=page([ESTABLISHMENT_ROW], 1, 3)),
+    )
+    with pytest.raises(SourceError, match="page 1") as caught:
+        fetch(url)
+    assert (caught.value.provider_id, caught.value.entity) == ("N07", "establishment")
+
+
+def test_malformed_json_is_a_source_error(scripted) -> None:
+    url, server = scripted(Reply(body=b'{"data": [}'))
+    with pytest.raises(SourceError, match="not valid JSON"):
+        fetch(url)
+    assert server.requests == 1
+
+
+def test_wrong_value_type_is_a_source_error(scripted) -> None:
+    url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW | {"funded_fte": "lots"}], None, 1)))
+    with pytest.raises(SourceError, match="funded_fte"):
+        fetch(url)
+
+
+def test_short_count_is_a_source_error(scripted) -> None:
+    url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW], None, 2)))
+    with pytest.raises(SourceError, match="total_records is 2"):
+        fetch(url)
