@@ -51,6 +51,8 @@ def transform_warehouse():
             load_method=LoadMode.DBT_MANIFEST,
             select=["path:seeds", "path:models"],
             test_behavior=TestBehavior.BUILD,
+            # A test that spans two nodes (relationships) gets its own task after both are built.
+            should_detach_multiple_parents_tests=True,
         ),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
