@@ -33,14 +33,15 @@ install: $(VENV)/.installed dbt_project/target/manifest.json  ## create .venv fr
 demo: install  ## run the whole pipeline through Airflow and say where the packs are
 	$(BIN)/probation-evidence demo
 
-test: install  ## lint, then every test (starts its own PostgreSQL unless WAREHOUSE_URL is set)
-	$(MAKE) --no-print-directory lint
+test: install  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 test-only: install  ## the tests without lint
 	$(BIN)/pytest
 
-lint: install  ## ruff and sqlfluff, as CI runs them
+lint: install  ## ruff and sqlfluff (sqlfluff's dbt templater needs a database: the warehouse is started)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff lint dbt_project/models dbt_project/macros

@@ -63,13 +63,17 @@ def test_packs_are_published_for_inspections_due_within_the_lead_window(pipeline
 def test_every_provider_is_loaded_and_nothing_is_lost(pipeline_state, conn):
     rows = conn.execute(
         "select provider_id, sum(rows_landed), sum(rows_loaded), sum(rows_quarantined)"
-        " from audit.load_batches group by provider_id order by 1"
+        " from audit.load_batches where period_end_date = %s group by provider_id order by 1",
+        [settings.DEMO_AS_AT],
     ).fetchall()
     assert len(rows) == 12
     assert all(landed == loaded + quarantined and loaded > 0 for _, landed, loaded, quarantined in rows)
-    raw = conn.execute("select count(*) from raw.staffing_staff").fetchone()[0]
-    loaded = conn.execute("select sum(rows_loaded) from audit.load_batches where entity = 'staff'").fetchone()[0]
-    assert raw == loaded
+    raw = conn.execute("select count(*) from raw.staffing_staff where as_at_date = %s", [settings.DEMO_AS_AT])
+    loaded = conn.execute(
+        "select sum(rows_loaded) from audit.load_batches where entity = 'staff' and period_end_date = %s",
+        [settings.DEMO_AS_AT],
+    )
+    assert raw.fetchone()[0] == loaded.fetchone()[0]
 
 
 def test_the_indicator_reaches_the_marts_with_interval_and_national_value(pipeline_state, conn):
