@@ -14,9 +14,9 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
-from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from probation_evidence import settings
+from probation_evidence.dbt_profile import WarehouseProfileMapping
 from probation_evidence.orchestration import DEFAULT_ARGS, MARTS, RAW_STAFFING, START_DATE
 
 DBT_PROJECT = settings.dbt_project_dir()
@@ -42,7 +42,7 @@ def transform_warehouse():
         profile_config=ProfileConfig(
             profile_name="probation_evidence",
             target_name="warehouse",
-            profile_mapping=PostgresUserPasswordProfileMapping(
+            profile_mapping=WarehouseProfileMapping(
                 conn_id=settings.WAREHOUSE_CONN_ID,
                 profile_args={"schema": "staging", "role": settings.TRANSFORMER_ROLE},
             ),
