@@ -16,10 +16,7 @@ renamed as (
         cast(start_date as date) as start_date,
         cast(leave_date as date) as leave_date,
         cast(as_at_date as date) as as_at_date,
-        cast(_batch_id as text) as batch_id,
-        cast(_loaded_at as timestamptz) as loaded_at,
-        cast(_source_file as text) as source_file,
-        cast(_row_number as integer) as source_row_number
+        {{ load_metadata_columns() }}
     from source
 )
 
