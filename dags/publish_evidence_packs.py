@@ -42,7 +42,8 @@ def publish_evidence_packs():
     @task
     def report_published(paths: list[str]) -> list[str]:
         """The run's list of packs, kept in XCom for the run's record."""
-        return sorted(paths)
+        # Index rather than iterate: iterating a mapped result probes one past the end, which logs an error.
+        return sorted(paths[i] for i in range(len(paths)))
 
     report_published(render_pack.expand(inspection=find_due_inspections()))
 
