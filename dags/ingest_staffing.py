@@ -15,7 +15,7 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from probation_evidence import settings
-from probation_evidence.orchestration import DEFAULT_ARGS, RAW_STAFFING, START_DATE
+from probation_evidence.orchestration import DEFAULT_ARGS, RAW_STAFFING, START_DATE, mapped_results
 
 
 @dag(
@@ -52,9 +52,7 @@ def ingest_staffing():
     @task(outlets=[RAW_STAFFING], trigger_rule="all_done", multiple_outputs=False)
     def record_completion(results: list[list[dict]]) -> dict:
         """Summarise the run; fail it (after every provider has had its turn) if any provider failed."""
-        # Index rather than iterate: iterating a mapped result probes one past the end, which logs an error.
-        per_provider = [results[i] for i in range(len(results))]
-        batches = [batch for provider in per_provider if provider for batch in provider]
+        batches = [batch for provider in mapped_results(results) if provider for batch in provider]
         summary = {
             "batches": len(batches),
             "rows_landed": sum(b["rows_landed"] for b in batches),

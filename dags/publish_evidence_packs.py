@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE
+from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE, mapped_results
 
 
 @dag(
@@ -42,8 +42,7 @@ def publish_evidence_packs():
     @task
     def report_published(paths: list[str]) -> list[str]:
         """The run's list of packs, kept in XCom for the run's record."""
-        # Index rather than iterate: iterating a mapped result probes one past the end, which logs an error.
-        return sorted(paths[i] for i in range(len(paths)))
+        return sorted(mapped_results(paths))
 
     report_published(render_pack.expand(inspection=find_due_inspections()))
 

@@ -50,3 +50,12 @@ def api_endpoint(conn_id: str) -> tuple[str, str]:
     conn = Connection.get(conn_id)
     scheme = conn.schema or "http"
     return f"{scheme}://{conn.host}:{conn.port}", conn.password or ""
+
+
+def mapped_results(results) -> list:
+    """The values of a mapped task's results, as a list.
+
+    Indexed rather than iterated: iterating Airflow's lazy sequence probes one item past the end, which
+    logs a spurious "XCom not found" error in every run.
+    """
+    return [results[i] for i in range(len(results))]
