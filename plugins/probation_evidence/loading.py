@@ -52,11 +52,14 @@ class _Check:
 
 
 # ------------------------------------------------------------------------------------------ schema drift
+_TEXTUAL = ("string", "large_string", "null")
 _COMPATIBLE = {
-    "text": ("string", "large_string", "null"),
-    "numeric": ("double", "float", "int64", "int32", "int16", "decimal", "string", "large_string", "null"),
-    "integer": ("int64", "int32", "int16", "string", "large_string", "null"),
-    "date": ("date32", "string", "large_string", "null"),
+    "text": _TEXTUAL,
+    "numeric": ("double", "float", "int", "uint", "decimal", *_TEXTUAL),
+    "integer": ("int", "uint", *_TEXTUAL),
+    "date": ("date32", "timestamp", *_TEXTUAL),
+    "timestamp": ("timestamp", *_TEXTUAL),
+    "boolean": ("bool", *_TEXTUAL),
 }
 
 
@@ -79,44 +82,80 @@ def check_schema(schema, contract: Contract, path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ validation
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+
+
+def _only_matching(text, pattern: str):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.if_else(pc.match_substring_regex(text, pattern), text, pa.scalar(None, pa.string()))
+
+
 def _parse(column, f: Field):
     """Cast a column to the contract type; values that cannot be cast become null (and are flagged)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_null(column.type)
     if f.kind == "text":
         return pc.utf8_trim_whitespace(column.cast(pa.string()))
     if f.kind in {"numeric", "integer"}:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            ok = pc.match_substring_regex(column, NUMBER_PATTERN)
-            column = pc.if_else(ok, column, pa.scalar(None, column.type))
-        return column.cast(pa.float64())
+        if textual:
+            column = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), NUMBER_PATTERN)
+        values = column.cast(pa.float64())
+        if f.kind == "integer":  # 3.5 is not an integer: flag rather than truncate
+            whole = pc.equal(pc.floor(values), values)
+            values = pc.if_else(whole, values, pa.scalar(None, pa.float64()))
+        return values
     if f.kind == "date":
         if pa.types.is_date32(column.type):
             return column
-        text = column.cast(pa.string())
-        ok = pc.match_substring_regex(text, DATE_PATTERN)
-        text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-        parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-        return parsed.cast(pa.date32())
+        if pa.types.is_timestamp(column.type):
+            return column.cast(pa.date32())
+        text = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), DATE_PATTERN)
+        return pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+    if f.kind == "timestamp":
+        if pa.types.is_timestamp(column.type):
+            return column if column.type.tz else pc.assume_timezone(column, "UTC")
+        text = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), TIMESTAMP_PATTERN)
+        text = pc.replace_substring_regex(text, "Z$", "+00:00")
+        text = pc.replace_substring_regex(text, " ", "T")
+        text = pc.if_else(
+            pc.match_substring_regex(text, r"[+-]\d{2}:?\d{2}$"), text, pc.binary_join_element_wise(text, "+00:00", "")
+        )
+        return pc.strptime(
+            pc.replace_substring_regex(text, r"([+-]\d{2}):(\d{2})$", r"\1\2"),
+            format="%Y-%m-%dT%H:%M:%S%z",
+            unit="us",
+            error_is_null=True,
+        )
+    if f.kind == "boolean":
+        if pa.types.is_boolean(column.type):
+            return column
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(column.cast(pa.string())))
+        true = pc.is_in(text, value_set=pa.array(TRUE_WORDS))
+        false = pc.is_in(text, value_set=pa.array(FALSE_WORDS))
+        return pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
     raise ValueError(f"unknown field kind {f.kind}")
 
 
 def _field_checks(raw, parsed, f: Field) -> list[_Check]:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     checks = []
     present = pc.is_valid(raw)
-    if f.kind == "text":
-        present = pc.and_(present, pc.greater(pc.utf8_length(parsed), 0))
+    if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+        non_blank = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(raw)), 0), False)
+        present = pc.and_(present, non_blank)
     if f.required:
         checks.append(_Check(f.name, "required value is missing", pc.invert(present)))
-    unparsable = pc.and_(present, pc.is_null(parsed))
     if f.kind != "text":
-        checks.append(_Check(f.name, f"not a valid {f.kind}", unparsable))
+        checks.append(_Check(f.name, f"not a valid {f.kind}", pc.and_(present, pc.is_null(parsed))))
     if f.allowed is not None:
-        import pyarrow as pa
-
         bad = pc.and_(present, pc.invert(pc.is_in(parsed, value_set=pa.array(f.allowed))))
         checks.append(_Check(f.name, f"not one of {', '.join(f.allowed)}", bad))
     if f.minimum is not None:
@@ -129,31 +168,40 @@ def _field_checks(raw, parsed, f: Field) -> list[_Check]:
     return checks
 
 
-def _cross_field_checks(contract: Contract, cols: dict, provider_id: str, period: date, seen_keys: set):
+def _as_date(values, kind: str):
+    import pyarrow as pa
+
+    return values.cast(pa.date32()) if kind == "timestamp" else values
+
+
+def _rule_checks(contract: Contract, cols: dict, provider_id: str, period: date, seen_keys: set) -> list[_Check]:
+    """The contract's cross-field and referential rules, each a vectorised mask."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from probation_evidence.registry import pdus_by_region
 
     checks = []
-    if "provider_matches_slice" in contract.rules:
-        bad = pc.fill_null(pc.not_equal(cols["provider_id"], provider_id), False)
-        checks.append(_Check("provider_id", f"provider is not {provider_id}, the provider of this file", bad))
-    if "pdu_belongs_to_provider" in contract.rules:
-        known = pa.array([p.pdu_code for p in pdus_by_region().get(provider_id, [])], pa.string())
-        bad = pc.and_(pc.is_valid(cols["pdu_code"]), pc.invert(pc.is_in(cols["pdu_code"], value_set=known)))
-        checks.append(_Check("pdu_code", f"not a PDU of provider {provider_id}", bad))
-    if "as_at_matches_slice" in contract.rules:
-        bad = pc.fill_null(pc.not_equal(cols["as_at_date"], pa.scalar(period, pa.date32())), False)
-        checks.append(_Check("as_at_date", f"as-at date is not the period of this file ({period})", bad))
-    if "start_not_after_as_at" in contract.rules:
-        bad = pc.fill_null(pc.greater(cols["start_date"], cols["as_at_date"]), False)
-        checks.append(_Check("start_date", "start date is after the as-at date", bad))
-    if "leave_not_before_start" in contract.rules:
-        bad = pc.fill_null(pc.less(cols["leave_date"], cols["start_date"]), False)
-        checks.append(_Check("leave_date", "leave date is before the start date", bad))
-    if "unique_key" in contract.rules:
-        checks.append(_Check(",".join(contract.key), "duplicate key", _duplicate_mask(contract, cols, seen_keys)))
+    period_scalar = pa.scalar(period, pa.date32())
+    for f in contract.fields:
+        column = cols[f.name]
+        if f.references == "provider":
+            bad = pc.fill_null(pc.not_equal(column, provider_id), False)
+            checks.append(_Check(f.name, f"provider is not {provider_id}, the provider of this file", bad))
+        elif f.references == "pdu":
+            known = pa.array([p.pdu_code for p in pdus_by_region().get(provider_id, [])], pa.string())
+            bad = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=known)))
+            checks.append(_Check(f.name, f"not a PDU of provider {provider_id}", bad))
+        if f.is_period:
+            bad = pc.fill_null(pc.not_equal(column, period_scalar), False)
+            checks.append(_Check(f.name, f"is not the period of this file ({period})", bad))
+        if f.not_after_period:
+            bad = pc.fill_null(pc.greater(_as_date(column, f.kind), period_scalar), False)
+            checks.append(_Check(f.name, f"is in the future (after {period}, the period of this file)", bad))
+    for earlier, later in contract.date_order:
+        bad = pc.fill_null(pc.less(cols[later], cols[earlier]), False)
+        checks.append(_Check(later, f"is before {earlier}", bad))
+    checks.append(_Check(",".join(contract.key), "duplicate key", _duplicate_mask(contract, cols, seen_keys)))
     return checks
 
 
@@ -163,7 +211,7 @@ def _duplicate_mask(contract: Contract, cols: dict, seen_keys: set):
     import pyarrow.compute as pc
 
     parts = [pc.fill_null(cols[name].cast(pa.string()), "") for name in contract.key]
-    keys = pc.binary_join_element_wise(*parts, "\x1f").to_pylist()
+    keys = pc.binary_join_element_wise(*parts, "\x1f").to_pylist() if len(parts) > 1 else parts[0].to_pylist()
     flags = []
     for key in keys:
         flags.append(key in seen_keys)
@@ -172,7 +220,7 @@ def _duplicate_mask(contract: Contract, cols: dict, seen_keys: set):
 
 
 def validate_batch(batch, contract: Contract, provider_id: str, period: date, seen_keys: set):
-    """Return (typed table, list of checks). Each check's mask marks the rows that fail it."""
+    """Return (original table, typed table, checks). Each check's mask marks the rows that fail it."""
     import pyarrow as pa
 
     table = pa.Table.from_batches([batch])
@@ -183,7 +231,7 @@ def validate_batch(batch, contract: Contract, provider_id: str, period: date, se
         parsed = _parse(raw, f)
         typed[f.name] = parsed
         checks += _field_checks(raw, parsed, f)
-    checks += _cross_field_checks(contract, typed, provider_id, period, seen_keys)
+    checks += _rule_checks(contract, typed, provider_id, period, seen_keys)
     typed_table = pa.table({f.name: typed[f.name] for f in contract.fields})
     return table, typed_table, checks
 
@@ -287,6 +335,8 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
             bad = pa.array([False] * batch.num_rows, pa.bool_())
             for check in checks:
                 bad = pc.or_(bad, check.mask)
+            if bad.null_count:  # a check that cannot decide would silently drop rows: never allowed
+                raise RuntimeError(f"{path}: validation produced an undecided row (a bug in a check)")
             good = pc.invert(bad)
             row_numbers = pa.array(range(landed + 1, landed + batch.num_rows + 1), pa.int32())
             loaded += _copy_valid(cur, contract, typed.filter(good), meta, row_numbers.filter(good))

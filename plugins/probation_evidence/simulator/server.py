@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from probation_evidence.registry import load_regions
-from probation_evidence.simulator.staffing import ENTITY_GENERATORS, SIZE_SCALE
+from probation_evidence.simulator.catalogue import api_entities
+from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import write_truth
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class BadRequest(ValueError):
 @functools.lru_cache(maxsize=128)
 def _records(entity: str, seed: int, as_at: date, provider_id: str, size: str) -> tuple[dict, ...]:
     """Generated records of one slice; cached because every page of a slice needs them all."""
-    return tuple(ENTITY_GENERATORS[entity](seed, as_at, provider_id, size))
+    return tuple(api_entities()[entity](seed, as_at, provider_id, size))
 
 
 def _int_param(query: dict[str, list[str]], name: str, default: int, maximum: int) -> int:
@@ -94,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve_entity(self, path: str, query: dict[str, list[str]]) -> None:
         match = _ROUTE.fullmatch(path)
-        if match is None or match["entity"] not in ENTITY_GENERATORS:
+        if match is None or match["entity"] not in api_entities():
             self._send_error(HTTPStatus.NOT_FOUND, "no such resource")
             return
         provider_id = match["provider_id"]

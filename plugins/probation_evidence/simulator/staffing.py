@@ -174,3 +174,5 @@ def generate_staff(seed: int, as_at: date, provider_id: str, size: str = "small"
 
 
 ENTITY_GENERATORS = {"establishment": generate_establishment, "staff": generate_staff}
+API_ENTITIES = ENTITY_GENERATORS
+FILE_DROPS: dict = {}

@@ -1,0 +1,5 @@
+"""Contracts of the ict source family (to be filled in)."""
+
+from __future__ import annotations
+
+CONTRACTS: tuple = ()
