@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test stop lint format test-only seeds docs clean
+.PHONY: help install demo test stop lint format test-only seeds docs bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ format: install  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
+
+bench: install  ## loader benchmark at national size (WAREHOUSE_URL honoured); writes benchmarks/results/load.json
+	$(BIN)/python benchmarks/load_benchmark.py
+
+docs: install  ## regenerate docs/sources.md from the source contracts
+	$(BIN)/python -m probation_evidence.source_docs
 
 seeds: install  ## regenerate the framework and reference seeds from their source text
 	$(BIN)/probation-evidence seeds

@@ -3,7 +3,7 @@
 
 Runs the dbt project (`dbt_project/`) through Cosmos: one Airflow task per seed and model, each a
 `dbt build` of that node so its tests gate everything downstream. Scheduled on the raw Assets the ingest
-DAGs emit, so the marts are rebuilt whenever new source data lands. Credentials come from the
+DAGs emit (any of them), so the marts are rebuilt whenever new source data lands. Credentials come from the
 `warehouse` Airflow connection (Cosmos maps it to a dbt profile); dbt acts as the transformer role.
 
 Parsing reads the dbt manifest (`make install` runs `dbt parse`), which keeps this file fast to parse.
@@ -11,19 +11,20 @@ Parsing reads the dbt manifest (`make install` runs `dbt parse`), which keeps th
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from probation_evidence import settings
 from probation_evidence.dbt_profile import WarehouseProfileMapping
-from probation_evidence.orchestration import DEFAULT_ARGS, MARTS, RAW_STAFFING, START_DATE
+from probation_evidence.orchestration import DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
 
 DBT_PROJECT = settings.dbt_project_dir()
 
 
 @dag(
-    schedule=[RAW_STAFFING],
+    # Any family's new data rebuilds the marts (a family with nothing new does not hold the others back).
+    schedule=AssetAny(*RAW_ASSETS.values()),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -30,7 +30,8 @@ def _jwt_secret(home: Path) -> str:
     return path.read_text().strip()
 
 
-def environment(warehouse: WarehouseUrl, staffing_api: tuple[str, str] | None = None) -> dict[str, str]:
+def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = None) -> dict[str, str]:
+    """Airflow's environment; `provider_api` (base URL, token) backs every API family's connection."""
     root = settings.project_root()
     home = airflow_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -55,12 +56,14 @@ def environment(warehouse: WarehouseUrl, staffing_api: tuple[str, str] | None = 
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         }
     )
-    if staffing_api:
-        base_url, token = staffing_api
+    if provider_api:
+        from probation_evidence.orchestration import FAMILIES, api_conn_id
+
+        base_url, token = provider_api
         host, port = base_url.split("://", 1)[1].rsplit(":", 1)
-        env["AIRFLOW_CONN_STAFFING_API"] = json.dumps(
-            {"conn_type": "http", "host": host, "port": int(port), "schema": "http", "password": token}
-        )
+        conn = json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http", "password": token})
+        for family in FAMILIES:
+            env[f"AIRFLOW_CONN_{api_conn_id(family).upper()}"] = conn
     return env
 
 

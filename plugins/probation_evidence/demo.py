@@ -17,8 +17,10 @@ from datetime import date
 from pathlib import Path
 
 from probation_evidence import airflow_env, settings, warehouse
+from probation_evidence.orchestration import FAMILIES
 
-DAG_ORDER = ("ingest_staffing", "transform_warehouse", "publish_evidence_packs")
+INGEST_DAGS = tuple(f"ingest_{family}" for family in FAMILIES)
+DAG_ORDER = (*INGEST_DAGS, "transform_warehouse", "publish_evidence_packs")
 
 
 def say(message: str) -> None:
@@ -39,6 +41,7 @@ def simulator(seed: int, size: str = "small") -> Generator[tuple[str, str]]:
     argv = [
         sys.executable, "-m", "probation_evidence.simulator", "serve", "--port", "0",
         "--port-file", str(port_file), "--token-file", str(token_file), "--seed", str(seed), "--size", size,
+        "--chaos",
     ]  # fmt: skip
     process = subprocess.Popen(argv)
     try:
@@ -66,9 +69,18 @@ def ensure_dbt_manifest(env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
+def drop_provider_files(as_at: date, seed: int) -> None:
+    """The file-drop families' providers deliver their files (with late, missing and messy ones)."""
+    from probation_evidence.simulator.drops import write_drops
+
+    written = write_drops(settings.drops_dir(), seed, as_at)
+    say(f"simulated providers dropped {len(written)} files under {settings.drops_dir()}")
+
+
 def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int) -> None:
-    """Run the three DAGs end to end through Airflow for one as-at date."""
+    """Run every DAG end to end through Airflow for one as-at date: ingest, transform, publish."""
     warehouse.bootstrap(url)
+    drop_provider_files(as_at, seed)
     with simulator(seed) as api:
         env = airflow_env.environment(url, api)
         ensure_dbt_manifest(env)

@@ -39,6 +39,11 @@ def landing_dir() -> Path:
     return Path(os.environ.get("LANDING_DIR", project_root() / "data" / "landing"))
 
 
+def drops_dir() -> Path:
+    """Where provider systems drop files (the simulator writes here in the demo)."""
+    return Path(os.environ.get("DROPS_DIR", project_root() / "data" / "drops"))
+
+
 def packs_dir() -> Path:
     return Path(os.environ.get("PACKS_DIR", project_root() / "output" / "packs"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import hmac
 import json
 import logging
@@ -109,6 +110,10 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequest as exc:
             self._send_error(HTTPStatus.BAD_REQUEST, str(exc))
             return
+        failure = self.server.chaos_failure(self.path)
+        if failure is not None:
+            self._send_error(failure, "simulated outage: try again shortly")
+            return
         records = _records(match["entity"], self.server.seed, as_at, provider_id, self.server.size)
         self._send(HTTPStatus.OK, _page_body(records, page, page_size))
 
@@ -122,7 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
         if status == HTTPStatus.UNAUTHORIZED:
-            self.send_header("WWW-Authenticate", 'Bearer realm="staffing"')
+            self.send_header("WWW-Authenticate", 'Bearer realm="provider"')
+        if status in {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE}:
+            self.send_header("Retry-After", "1")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -135,7 +142,9 @@ class SimulatorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], token: str, seed: int = DEMO_SEED, size: str = "small"):
+    def __init__(
+        self, address: tuple[str, int], token: str, seed: int = DEMO_SEED, size: str = "small", chaos: bool = False
+    ):
         if not token:
             raise ValueError("the simulator needs a non-empty bearer token")
         if size not in SIZE_SCALE:
@@ -145,6 +154,23 @@ class SimulatorServer(ThreadingHTTPServer):
         self.seed = seed
         self.size = size
         self.provider_ids = frozenset(region.region_code for region in load_regions())
+        self.chaos = chaos
+        self._first_requests: set[str] = set()
+        self._chaos_lock = threading.Lock()
+
+    def chaos_failure(self, request_path: str) -> HTTPStatus | None:
+        """With chaos on, the first request for some pages fails as real APIs do (429 or 503); retries succeed.
+
+        Which pages fail depends only on the request path, so a demo run misbehaves the same way each time.
+        """
+        if not self.chaos:
+            return None
+        with self._chaos_lock:
+            if request_path in self._first_requests:
+                return None
+            self._first_requests.add(request_path)
+        bucket = int(hashlib.sha256(request_path.encode()).hexdigest()[:8], 16) % 20
+        return {0: HTTPStatus.TOO_MANY_REQUESTS, 1: HTTPStatus.SERVICE_UNAVAILABLE}.get(bucket)
 
     @property
     def port(self) -> int:
@@ -166,6 +192,7 @@ def serve(
     token: str | None = None,
     seed: int = DEMO_SEED,
     size: str = "small",
+    chaos: bool = False,
 ) -> tuple[SimulatorServer, threading.Thread]:
     """Start the API in a background thread; port 0 picks a free port (read it from ``server.port``).
 
@@ -173,7 +200,7 @@ def serve(
     then ``server.server_close()``.
     """
     token = token if token is not None else os.environ.get(TOKEN_ENV, "")
-    server = SimulatorServer((host, port), token=token, seed=seed, size=size)
+    server = SimulatorServer((host, port), token=token, seed=seed, size=size, chaos=chaos)
     thread = threading.Thread(target=server.serve_forever, name="staffing-simulator", daemon=True)
     thread.start()
     return server, thread
@@ -198,7 +225,7 @@ def _run_server(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    server, thread = serve(args.host, args.port, _read_token(args.token_file), args.seed, args.size)
+    server, thread = serve(args.host, args.port, _read_token(args.token_file), args.seed, args.size, args.chaos)
     if args.port_file:
         _write_atomically(args.port_file, f"{server.port}\n")
     logger.info("staffing simulator listening on %s (seed %s, size %s)", server.base_url, args.seed, args.size)
@@ -229,6 +256,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--token-file", type=Path, help=f"file holding the bearer token (else ${TOKEN_ENV})")
     run.add_argument("--seed", type=int, default=DEMO_SEED)
     run.add_argument("--size", choices=sorted(SIZE_SCALE), default="small")
+    run.add_argument("--chaos", action="store_true", help="fail some first requests with 429/503, as real APIs do")
     run.set_defaults(handler=_run_server)
     truth = commands.add_parser("write-truth", help="write the latent bands (never pipeline input)")
     truth.add_argument("--out", type=Path, required=True)
