@@ -101,7 +101,9 @@ def _status(received_at: datetime | None, due: date, run_date: date, loaded: boo
     return "missing" if due < run_date else "not_yet_due"
 
 
-def record_submissions(warehouse_url: str, family: str, run_date: date, outcomes: list[dict | None]) -> dict:
+def record_submissions(
+    warehouse_url: str, family: str, run_date: date, outcomes: list[dict | None], providers: list[str] | None = None
+) -> dict:
     """Upsert audit.submissions for every provider and expected slice; returns a summary of the run.
 
     A slice's status comes from what this run saw: loaded (on time or late, by the file's arrival), failed
@@ -112,7 +114,7 @@ def record_submissions(warehouse_url: str, family: str, run_date: date, outcomes
 
     by_provider = {o["provider_id"]: o for o in outcomes if o}
     rows, summary = [], {"family": family, "loaded": 0, "late": 0, "missing": 0, "failed": 0, "errors": []}
-    for provider_id in provider_ids():
+    for provider_id in providers or provider_ids():
         outcome = by_provider.get(provider_id)
         results = {(r["entity"], r["period_end_date"]): r for r in (outcome or {}).get("results", [])}
         errors = {(e["entity"], e["period_end_date"]): e for e in (outcome or {}).get("errors", [])}

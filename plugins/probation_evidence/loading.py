@@ -7,7 +7,6 @@ fail are turned into Python objects, to be written to `audit.quarantine`.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -22,6 +21,9 @@ log = logging.getLogger(__name__)
 
 NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+#: Rows encoded per binary COPY write: small enough to overlap encoding with sending, large enough to
+#: keep Arrow's per-call overhead low.
+COPY_CHUNK_ROWS = 25_000
 
 
 class SchemaDriftError(ValueError):
@@ -116,22 +118,11 @@ def _parse(column, f: Field):
         if pa.types.is_timestamp(column.type):
             return column.cast(pa.date32())
         text = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), DATE_PATTERN)
-        return pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+        return _calendar_date(text)
     if f.kind == "timestamp":
         if pa.types.is_timestamp(column.type):
             return column if column.type.tz else pc.assume_timezone(column, "UTC")
-        text = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), TIMESTAMP_PATTERN)
-        text = pc.replace_substring_regex(text, "Z$", "+00:00")
-        text = pc.replace_substring_regex(text, " ", "T")
-        text = pc.if_else(
-            pc.match_substring_regex(text, r"[+-]\d{2}:?\d{2}$"), text, pc.binary_join_element_wise(text, "+00:00", "")
-        )
-        return pc.strptime(
-            pc.replace_substring_regex(text, r"([+-]\d{2}):(\d{2})$", r"\1\2"),
-            format="%Y-%m-%dT%H:%M:%S%z",
-            unit="us",
-            error_is_null=True,
-        )
+        return _parse_timestamp(_only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), TIMESTAMP_PATTERN))
     if f.kind == "boolean":
         if pa.types.is_boolean(column.type):
             return column
@@ -140,6 +131,41 @@ def _parse(column, f: Field):
         false = pc.is_in(text, value_set=pa.array(FALSE_WORDS))
         return pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
     raise ValueError(f"unknown field kind {f.kind}")
+
+
+def _calendar_date(text):
+    """YYYY-MM-DD text to dates; an impossible date (2026-02-30) is null, not rolled into March as
+    strptime alone would."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    exact = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)
+    return pc.if_else(exact, parsed, pa.scalar(None, parsed.type)).cast(pa.date32())
+
+
+def _parse_timestamp(text):
+    """ISO 8601 text (already pattern-checked) to UTC timestamps: 'T' or space, optional seconds and
+    fraction, 'Z' or an offset, no zone meaning UTC. strptime has no fraction directive, so the fraction
+    is split off and added back as microseconds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.replace_substring_regex(text, " ", "T")
+    text = pc.replace_substring_regex(text, "Z$", "+00:00")
+    text = pc.if_else(
+        pc.match_substring_regex(text, r"[+-]\d{2}:?\d{2}$"), text, pc.binary_join_element_wise(text, "+00:00", "")
+    )
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})([+-])", r"\1:00\2")  # no seconds
+    fraction = pc.extract_regex(text, r"\.(?P<digits>\d{1,6})")
+    digits = pc.fill_null(pc.struct_field(fraction, "digits"), "0")
+    micros = pc.cast(pc.utf8_rpad(digits, 6, "0"), pa.int64())
+    whole = pc.replace_substring_regex(text, r"\.\d+", "")
+    whole = pc.replace_substring_regex(whole, r"([+-]\d{2}):(\d{2})$", r"\1\2")
+    parsed = pc.strptime(whole, format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True)
+    real_day = pc.is_valid(_calendar_date(pc.utf8_slice_codeunits(whole, 0, 10)))
+    parsed = pc.if_else(real_day, parsed, pa.scalar(None, parsed.type))
+    return pc.add(parsed, pc.cast(micros, pa.duration("us")))
 
 
 def _field_checks(raw, parsed, f: Field) -> list[_Check]:
@@ -174,7 +200,9 @@ def _as_date(values, kind: str):
     return values.cast(pa.date32()) if kind == "timestamp" else values
 
 
-def _rule_checks(contract: Contract, cols: dict, provider_id: str, period: date, seen_keys: set) -> list[_Check]:
+def _rule_checks(
+    contract: Contract, cols: dict, provider_id: str, period: date, seen_keys: set | None, duplicate_mask=None
+) -> list[_Check]:
     """The contract's cross-field and referential rules, each a vectorised mask."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -201,26 +229,68 @@ def _rule_checks(contract: Contract, cols: dict, provider_id: str, period: date,
     for earlier, later in contract.date_order:
         bad = pc.fill_null(pc.less(cols[later], cols[earlier]), False)
         checks.append(_Check(later, f"is before {earlier}", bad))
-    checks.append(_Check(",".join(contract.key), "duplicate key", _duplicate_mask(contract, cols, seen_keys)))
+    if duplicate_mask is None:
+        duplicate_mask = _duplicate_mask(contract, cols, seen_keys)
+    checks.append(_Check(",".join(contract.key), "duplicate key", duplicate_mask))
     return checks
 
 
 def _duplicate_mask(contract: Contract, cols: dict, seen_keys: set):
-    """True for the second and later occurrence of a key, across all batches of the file."""
+    """True for the second and later occurrence of a key, across all batches of the file.
+
+    Set operations in C find whether the batch has keys seen in earlier batches, or repeats; Arrow marks
+    the rows: no per-row Python."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     parts = [pc.fill_null(cols[name].cast(pa.string()), "") for name in contract.key]
-    keys = pc.binary_join_element_wise(*parts, "\x1f").to_pylist() if len(parts) > 1 else parts[0].to_pylist()
-    flags = []
-    for key in keys:
-        flags.append(key in seen_keys)
-        seen_keys.add(key)
-    return pa.array(flags, pa.bool_())
+    key_array = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
+    keys = key_array.to_pylist()
+    earlier = seen_keys.intersection(keys)
+    before = len(seen_keys)
+    seen_keys.update(keys)
+    n = len(keys)
+    if not earlier and len(seen_keys) - before == n:
+        return pa.repeat(False, n)
+    mask = pa.repeat(False, n)
+    if earlier:
+        mask = pc.is_in(key_array, value_set=pa.array(list(earlier), key_array.type))
+    position = pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), n)), 1)
+    later = pc.not_equal(pc.index_in(key_array, value_set=key_array), position)  # first occurrence wins
+    return pc.or_(mask, later)
 
 
-def validate_batch(batch, contract: Contract, provider_id: str, period: date, seen_keys: set):
-    """Return (original table, typed table, checks). Each check's mask marks the rows that fail it."""
+def duplicate_rows(parquet, contract: Contract):
+    """0-based row numbers of the second and later occurrences of each key, over the whole file.
+
+    One pass over the key columns only (Parquet is columnar, so this reads a fraction of the file), keyed
+    on the parsed values as validation sees them; the hashing runs in Arrow's C++. Memory is the key
+    columns, not the file; the per-batch pass then only looks row numbers up.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if parquet.metadata.num_rows == 0:
+        return pa.array([], pa.int64())
+    table = parquet.read(columns=list(contract.key))
+    parts = [
+        pc.fill_null(_parse(table.column(name).combine_chunks(), contract.field(name)).cast(pa.string()), "")
+        for name in contract.key
+    ]
+    keys = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
+    first = pc.index_in(keys, value_set=keys)  # where each key first occurs
+    positions = pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(keys))), 1)
+    return pc.indices_nonzero(pc.not_equal(first, positions))
+
+
+def validate_batch(
+    batch, contract: Contract, provider_id: str, period: date, seen_keys: set | None = None, duplicate_mask=None
+):
+    """Return (original table, typed table, checks). Each check's mask marks the rows that fail it.
+
+    Duplicate keys are found from `duplicate_mask` when the caller has it for the whole file (the loader
+    does), else by remembering keys in `seen_keys` across the batches it is given.
+    """
     import pyarrow as pa
 
     table = pa.Table.from_batches([batch])
@@ -231,7 +301,7 @@ def validate_batch(batch, contract: Contract, provider_id: str, period: date, se
         parsed = _parse(raw, f)
         typed[f.name] = parsed
         checks += _field_checks(raw, parsed, f)
-    checks += _rule_checks(contract, typed, provider_id, period, seen_keys)
+    checks += _rule_checks(contract, typed, provider_id, period, seen_keys, duplicate_mask)
     typed_table = pa.table({f.name: typed[f.name] for f in contract.fields})
     return table, typed_table, checks
 
@@ -249,27 +319,79 @@ def _quarantine_rows(original, checks: list[_Check], bad_mask, offset: int) -> I
         yield offset + row_index + 1, hits[0].field, reason, json.dumps(values, default=str, sort_keys=True)
 
 
-def _copy_valid(cur, contract: Contract, typed, meta: dict, row_numbers) -> int:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+class _RawCopy:
+    """The valid rows of a slice, streamed into its raw table by one binary COPY inside the slice's
+    transaction.
 
-    n = typed.num_rows
-    if n == 0:
-        return 0
-    table = typed
-    table = table.append_column("_batch_id", pa.array([meta["batch_id"]] * n, pa.string()))
-    table = table.append_column("_loaded_at", pa.array([meta["loaded_at"]] * n, pa.string()))
-    table = table.append_column("_source_file", pa.array([meta["source_file"]] * n, pa.string()))
-    table = table.append_column("_row_number", row_numbers)
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    from psycopg import sql
+    Rows are encoded from the typed Arrow columns a chunk at a time (`pgbinary`: vectorised, no per-row
+    Python) and handed to a writer thread with a short queue, so the server ingests one batch while the
+    next is read and validated, and memory stays bounded by the batch size. The COPY stays open across
+    batches; `close()` ends it when the connection is needed for other statements (the next `write()`
+    starts a new one)."""
 
-    columns = sql.SQL(", ").join(map(sql.Identifier, contract.column_names + [n for n, _ in METADATA_COLUMNS]))
-    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(sql.Identifier("raw", contract.table), columns)
-    with cur.copy(statement) as copy:
-        copy.write(buffer.getvalue())
-    return n
+    def __init__(self, cur, contract: Contract):
+        self.cur, self.contract = cur, contract
+        self._copy = None  # the open psycopg Copy context manager, if any
+
+    def write(self, typed, meta: dict, row_numbers) -> int:
+        from probation_evidence import pgbinary
+
+        n = typed.num_rows
+        if n == 0:
+            return 0
+        if self._copy is None:
+            self._open()
+        kinds = [f.kind for f in self.contract.fields]
+        constant = pgbinary.constant_fields(
+            [("text", meta["batch_id"]), ("timestamp", meta["loaded_at"]), ("text", meta["source_file"])]
+        )
+        copy = self._active
+        for start in range(0, n, COPY_CHUNK_ROWS):
+            chunk = typed.slice(start, COPY_CHUNK_ROWS)
+            columns = [chunk.column(i).combine_chunks() for i in range(chunk.num_columns)]
+            tail = [(row_numbers.slice(start, COPY_CHUNK_ROWS), "integer")]
+            copy.write(pgbinary.encode_rows(columns, kinds, constant, tail))
+        return n
+
+    def _open(self) -> None:
+        from psycopg import sql
+
+        from probation_evidence import pgbinary
+
+        names = self.contract.column_names + [name for name, _ in METADATA_COLUMNS]
+        statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+            sql.Identifier("raw", self.contract.table), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+        self._copy = self.cur.copy(statement, writer=pgbinary.BoundedQueuedWriter(self.cur))
+        self._active = self._copy.__enter__()
+        self._active.write(pgbinary.SIGNATURE)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        from probation_evidence import pgbinary
+
+        if self._copy is None:
+            return
+        copy, self._copy = self._copy, None
+        if exc is None:
+            self._active.write(pgbinary.TRAILER)
+            copy.__exit__(None, None, None)
+        else:  # abandon the COPY so the transaction can roll back
+            copy.__exit__(type(exc), exc, exc.__traceback__)
+
+    def __enter__(self) -> _RawCopy:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
+
+
+def _insert_quarantine(cur, rows: list[tuple]) -> None:
+    if rows:
+        cur.executemany(
+            "insert into audit.quarantine (batch_id, row_number, source_file, field, reason,"
+            " original_values) values (%s, %s, %s, %s, %s, %s)",
+            rows,
+        )
 
 
 def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None, batch_rows: int = 100_000):
@@ -287,7 +409,7 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
     period = date.fromisoformat(manifest.period_end_date)
     slice_args = [manifest.source, manifest.entity, manifest.provider_id, period]
 
-    with conn.transaction(), conn.cursor() as cur:
+    with conn.transaction(), conn.cursor() as cur, _RawCopy(cur, contract) as raw:
         cur.execute(f"set local role {settings.LOADER_ROLE}")
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", ["|".join(map(str, slice_args))])
         cur.execute(create_table_sql(contract))
@@ -329,26 +451,37 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
             "source_file": manifest.path,
         }
         landed = loaded = quarantined = 0
-        seen_keys: set = set()
+        duplicates = duplicate_rows(parquet, contract)
+        pending: list[tuple] = []  # quarantine rows, inserted when the COPY pauses
         for batch in parquet.iter_batches(batch_size=batch_rows):
-            original, typed, checks = validate_batch(batch, contract, manifest.provider_id, period, seen_keys)
-            bad = pa.array([False] * batch.num_rows, pa.bool_())
+            row_numbers = pc.add(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), batch.num_rows)), landed)
+            is_duplicate = (
+                pc.is_in(pc.subtract(row_numbers, 1).cast(pa.int64()), value_set=duplicates)
+                if len(duplicates)
+                else pa.repeat(False, batch.num_rows)
+            )
+            original, typed, checks = validate_batch(
+                batch, contract, manifest.provider_id, period, duplicate_mask=is_duplicate
+            )
+            bad = pa.repeat(False, batch.num_rows)
             for check in checks:
                 bad = pc.or_(bad, check.mask)
             if bad.null_count:  # a check that cannot decide would silently drop rows: never allowed
                 raise RuntimeError(f"{path}: validation produced an undecided row (a bug in a check)")
             good = pc.invert(bad)
-            row_numbers = pa.array(range(landed + 1, landed + batch.num_rows + 1), pa.int32())
-            loaded += _copy_valid(cur, contract, typed.filter(good), meta, row_numbers.filter(good))
+            loaded += raw.write(typed.filter(good), meta, row_numbers.filter(good))
             rows = list(_quarantine_rows(original, checks, bad, landed))
-            if rows:
-                cur.executemany(
-                    "insert into audit.quarantine (batch_id, row_number, source_file, field, reason,"
-                    " original_values) values (%s, %s, %s, %s, %s, %s)",
-                    [(manifest.batch_id, n, manifest.path, field, reason, values) for n, field, reason, values in rows],
-                )
+            pending += [
+                (manifest.batch_id, n, manifest.path, field, reason, values) for n, field, reason, values in rows
+            ]
+            if len(pending) >= batch_rows:  # memory stays bounded: pause the COPY to write them
+                raw.close()
+                _insert_quarantine(cur, pending)
+                pending = []
             quarantined += len(rows)
             landed += batch.num_rows
+        raw.close()  # the COPY ends before the connection runs anything else
+        _insert_quarantine(cur, pending)
         if landed != manifest.rows or landed != loaded + quarantined:
             raise RuntimeError(
                 f"{path}: row count mismatch: manifest {manifest.rows}, read {landed}, "

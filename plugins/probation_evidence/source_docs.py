@@ -1,7 +1,7 @@
 """`docs/sources.md`, generated from the source contracts so it cannot go stale.
 
-    python -m probation_evidence.source_docs            rewrite docs/sources.md
-    python -m probation_evidence.source_docs --check    exit 1 if it differs from the contracts
+python -m probation_evidence.source_docs            rewrite docs/sources.md
+python -m probation_evidence.source_docs --check    exit 1 if it differs from the contracts
 """
 
 from __future__ import annotations
@@ -25,7 +25,21 @@ with a message that names the file and the columns. Each provider's expected sub
 arrived on time, late or not at all, are recorded in `audit.submissions`.
 
 Rules that apply to every entity: the provider in a file must be the provider it came from; PDU codes must
-belong to that provider; the key must be unique within the file.
+belong to that provider; the key must be unique within the file. What each kind of bad input leads to is in
+`docs/bad-input.md`.
+
+**Provider APIs** (families delivered by API):
+`GET /v1/providers/{provider_id}/{entity}?as_at=YYYY-MM-DD&page=N&page_size=M`, with
+`Authorization: Bearer <token>` (the token is the password of the family's Airflow connection, `<family>_api`).
+Responses are `{"data": [...], "page", "page_size", "total_records", "total_pages", "next_page"}`; 401, 404
+and 400 come with a JSON error. 429 and 5xx are retried with exponential backoff, honouring `Retry-After`;
+a page served twice, malformed JSON or a short count fails the provider's extract.
+
+**File drops** (families delivered as files):
+`<DROPS_DIR>/<family>/<provider_id>/<entity>_<YYYYMMDD>.csv|xlsx|parquet`, named by the period end. CSV may
+be UTF-8 (with or without BOM) or Windows-1252; headers may use any spelling listed under "also accepted
+as" below, in any case or spacing, in any order. A file's arrival (modification) time decides whether it
+was on time.
 """
 
 

@@ -1,6 +1,7 @@
-"""End to end, through Airflow itself: simulated provider APIs -> raw -> dbt -> marts -> evidence packs.
+"""End to end, through Airflow itself: simulated provider APIs and file drops -> raw -> dbt -> marts ->
+evidence packs.
 
-Runs the three DAGs with `airflow dags test` (real task runs, real dbt through Cosmos, real PostgreSQL),
+Runs every DAG with `airflow dags test` (real task runs, real dbt through Cosmos, real PostgreSQL),
 then runs them all again and proves nothing in `raw`, `audit` or `marts` changed.
 """
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence import demo, settings
+from probation_evidence import demo, ingest, settings
+from probation_evidence.orchestration import FAMILIES
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
@@ -41,6 +43,7 @@ def pipeline_state(tmp_path_factory, warehouse_url):
     mp.setenv("PROBATION_EVIDENCE_STATE", str(state))
     mp.setenv("LANDING_DIR", str(state / "landing"))
     mp.setenv("PACKS_DIR", str(state / "packs"))
+    mp.setenv("DROPS_DIR", str(state / "drops"))
     demo.run_pipeline(warehouse_url, settings.DEMO_AS_AT, settings.DEMO_SEED)
     yield state
     mp.undo()
@@ -60,14 +63,33 @@ def test_packs_are_published_for_inspections_due_within_the_lead_window(pipeline
     assert "substantial or frequent staff shortages" in html
 
 
-def test_every_provider_is_loaded_and_nothing_is_lost(pipeline_state, conn):
+def test_every_family_of_every_provider_is_loaded_and_nothing_is_lost(pipeline_state, conn):
     rows = conn.execute(
-        "select provider_id, sum(rows_landed), sum(rows_loaded), sum(rows_quarantined)"
-        " from audit.load_batches where period_end_date = %s group by provider_id order by 1",
-        [settings.DEMO_AS_AT],
+        "select source, provider_id, sum(rows_landed), sum(rows_loaded), sum(rows_quarantined)"
+        " from audit.load_batches where period_end_date <= %s and period_end_date > %s - 400"
+        " group by 1, 2 order by 1, 2",
+        [settings.DEMO_AS_AT, settings.DEMO_AS_AT],
     ).fetchall()
-    assert len(rows) == 12
-    assert all(landed == loaded + quarantined and loaded > 0 for _, landed, loaded, quarantined in rows)
+    assert {(source, provider) for source, provider, *_ in rows} == {
+        (family, provider) for family in FAMILIES for provider in ingest.provider_ids()
+    }
+    assert all(landed == loaded + quarantined and loaded > 0 for *_, landed, loaded, quarantined in rows)
+    quarantined = conn.execute("select count(*) from audit.quarantine").fetchone()[0]
+    assert quarantined == conn.execute("select sum(rows_quarantined) from audit.load_batches").fetchone()[0]
+    assert quarantined > 0, "the simulated providers send some bad rows"
+
+
+def test_late_and_missing_submissions_are_recorded(pipeline_state, conn):
+    statuses = dict(
+        conn.execute(
+            "select status, count(*) from audit.submissions"
+            " where period_end_date <= %s and period_end_date > %s - 400 group by 1",
+            [settings.DEMO_AS_AT, settings.DEMO_AS_AT],
+        ).fetchall()
+    )
+    assert statuses.get("late", 0) > 0
+    assert statuses.get("missing", 0) > 0
+    assert "failed" not in statuses
     raw = conn.execute("select count(*) from raw.staffing_staff where as_at_date = %s", [settings.DEMO_AS_AT])
     loaded = conn.execute(
         "select sum(rows_loaded) from audit.load_batches where entity = 'staff' and period_end_date = %s",

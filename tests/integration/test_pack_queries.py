@@ -1,7 +1,7 @@
 """Pack queries against a real PostgreSQL: the marts contract in, a PackContext out.
 
 A throwaway database is created per module and dropped at the end, holding just the marts and audit
-tables the pack reads (docs/contracts-spine.md), so the SQL is checked against real types (numeric,
+tables the pack reads (the marts models in dbt_project/models/marts), so the SQL is checked against real types (numeric,
 date, timestamptz) without needing dbt. The server comes from the session fixture in tests/conftest.py.
 """
 

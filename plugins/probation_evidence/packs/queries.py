@@ -1,4 +1,4 @@
-"""Read one provider's evidence pack content from the marts (see docs/contracts-spine.md).
+"""Read one provider's evidence pack content from the marts (the marts models in dbt_project/models/marts).
 
 Only the public `marts` tables and `audit.load_batches` are read, so the pack depends on the contracted
 interface and not on how dbt builds it. Every value travels as a bound parameter (%s), never as text

@@ -1,4 +1,4 @@
-"""A real local HTTP server playing a provider's staffing (HR) API, as agreed in docs/contracts-spine.md.
+"""A real local HTTP server playing every provider's APIs (staffing, ICT): see docs/sources.md.
 
 Standard library only, so demos and tests need no extra service. The bearer token is compared in constant
 time and never logged; request logging goes to ``logging`` at debug level to keep test output quiet.
@@ -262,6 +262,9 @@ def _parser() -> argparse.ArgumentParser:
     truth.add_argument("--out", type=Path, required=True)
     truth.add_argument("--seed", type=int, default=DEMO_SEED)
     truth.set_defaults(handler=_write_truth)
+    from probation_evidence.simulator.drops import add_drops_command
+
+    add_drops_command(commands)
     return parser
 
 

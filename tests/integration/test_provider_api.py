@@ -1,4 +1,4 @@
-"""The staffing connector against real HTTP servers on 127.0.0.1: the simulator and scripted failures."""
+"""The provider API connector against real HTTP servers on 127.0.0.1: the simulator and scripted failures."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from probation_evidence.connectors.staffing_api import ENTITY_COLUMNS, SourceError, fetch_entity
+from probation_evidence.connectors.provider_api import SourceError, api_contract, entity_columns, fetch_entity
+from probation_evidence.contracts import CONTRACTS
+from probation_evidence.simulator.ict import generate_ict_incidents, generate_remote_access
 from probation_evidence.simulator.server import serve
 from probation_evidence.simulator.staffing import generate_staff
 
@@ -52,7 +54,11 @@ def test_health_needs_no_token(simulator_url: str) -> None:
     assert httpx.get(f"{simulator_url}/health").json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("entity", ["establishment", "staff"])
+ARROW_NAMES = {"float64": "double", "string": "string", "int64": "int64", "bool_": "bool"}
+API_ENTITIES = sorted(c.entity for c in CONTRACTS.values() if c.transport == "api" and c.source in {"staffing", "ict"})
+
+
+@pytest.mark.parametrize("entity", ["establishment", "staff", "system_availability", "ict_incidents"])
 def test_all_pages_are_fetched(simulator_url: str, entity: str) -> None:
     first = get_json(f"{simulator_url}/v1/providers/N07/{entity}", as_at=AS_AT.isoformat(), page_size=25)
     assert first["total_pages"] > 1
@@ -60,10 +66,44 @@ def test_all_pages_are_fetched(simulator_url: str, entity: str) -> None:
     table = fetch_entity(simulator_url, TOKEN, "N07", entity, AS_AT, page_size=25)
 
     assert table.num_rows == first["total_records"]
-    assert table.column_names == [name for name, _ in ENTITY_COLUMNS[entity]]
-    arrow_type = {"float64": "double", "string": "string"}
-    expected_types = {name: arrow_type[kind] for name, kind in ENTITY_COLUMNS[entity]}
+    assert table.column_names == [name for name, _ in entity_columns(entity)]
+    expected_types = {name: ARROW_NAMES[kind] for name, kind in entity_columns(entity)}
     assert {column.name: str(column.type) for column in table.schema} == expected_types
+
+
+@pytest.mark.parametrize("entity", API_ENTITIES)
+def test_every_staffing_and_ict_entity_is_served_with_its_contract_columns(simulator_url: str, entity: str) -> None:
+    table = fetch_entity(simulator_url, TOKEN, "N54", entity, AS_AT, page_size=1000)
+    assert table.num_rows > 0
+    assert table.column_names == api_contract(entity).column_names
+
+
+def test_column_types_follow_the_contract_kinds() -> None:
+    assert dict(entity_columns("ict_incidents")) == {
+        "incident_id": "string",
+        "provider_id": "string",
+        "system_name": "string",
+        "priority": "int64",
+        "opened_at": "string",
+        "resolved_at": "string",
+        "as_at_date": "string",
+    }
+    assert dict(entity_columns("remote_access"))["has_device"] == "bool_"
+    assert dict(entity_columns("absences"))["working_days_lost"] == "float64"
+
+
+def test_unknown_or_file_entity_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown API entity"):
+        fetch_entity("http://127.0.0.1:9", TOKEN, "N07", "weekly_caseload", AS_AT)
+    with pytest.raises(ValueError, match="unknown API entity"):
+        api_contract("no_such_thing")
+
+
+def test_fetched_ict_records_match_the_generated_records(simulator_url: str) -> None:
+    incidents = fetch_entity(simulator_url, TOKEN, "N03", "ict_incidents", AS_AT, page_size=50)
+    assert incidents.to_pylist() == generate_ict_incidents(SEED, AS_AT, "N03")
+    remote = fetch_entity(simulator_url, TOKEN, "N03", "remote_access", AS_AT, page_size=100)
+    assert remote.to_pylist() == generate_remote_access(SEED, AS_AT, "N03")
 
 
 def test_fetched_staff_match_the_generated_records(simulator_url: str) -> None:
@@ -106,6 +146,12 @@ def test_unknown_provider_is_a_source_error(simulator_url: str) -> None:
     with pytest.raises(SourceError, match="unknown provider") as caught:
         fetch_entity(simulator_url, TOKEN, "N99", "establishment", AS_AT)
     assert caught.value.status == 404
+
+
+def test_ict_source_error_names_the_ict_family(simulator_url: str) -> None:
+    with pytest.raises(SourceError, match="^ict mi_reports for provider N99") as caught:
+        fetch_entity(simulator_url, TOKEN, "N99", "mi_reports", AS_AT)
+    assert (caught.value.source, caught.value.entity, caught.value.status) == ("ict", "mi_reports", 404)
 
 
 # A scripted server for the failures the simulator never produces on its own.
@@ -176,9 +222,9 @@ def scripted() -> Iterator[Callable[..., tuple[str, ScriptedServer]]]:
         server.server_close()
 
 
-def fetch(url: str, **kwargs: float) -> pa.Table:
+def fetch(url: str, entity: str = "establishment", **kwargs: float) -> pa.Table:
     options = {"max_attempts": 3, "timeout_s": 2.0, "backoff_s": 0.01} | kwargs
-    return fetch_entity(url, TOKEN, "N07", "establishment", AS_AT, **options)
+    return fetch_entity(url, TOKEN, "N07", entity, AS_AT, **options)
 
 
 def test_server_error_then_success_is_retried(scripted) -> None:
@@ -235,3 +281,42 @@ def test_short_count_is_a_source_error(scripted) -> None:
     url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW], None, 2)))
     with pytest.raises(SourceError, match="total_records is 2"):
         fetch(url)
+
+
+INCIDENT_ROW = {
+    "incident_id": "INC-1",
+    "provider_id": "N07",
+    "system_name": "email",
+    "priority": 2,
+    "opened_at": "2026-09-01T08:00:00Z",
+    "resolved_at": None,
+    "as_at_date": "2026-09-30",
+}
+
+
+def test_ict_entity_pages_and_retries_like_any_other(scripted) -> None:
+    second = INCIDENT_ROW | {"incident_id": "INC-2", "resolved_at": "2026-09-01T09:30:00Z"}
+    url, server = scripted(
+        Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "0"}),
+        Reply(body=page([INCIDENT_ROW], 2, 2)),
+        Reply(body=page([second], None, 2)),
+    )
+    table = fetch(url, "ict_incidents")
+    assert server.requests == 3
+    assert str(table.column("priority").type) == "int64"
+    assert table.column("incident_id").to_pylist() == ["INC-1", "INC-2"]
+    assert table.column("resolved_at").to_pylist() == [None, "2026-09-01T09:30:00Z"]
+
+
+def test_ict_boolean_columns_stay_booleans(scripted) -> None:
+    row = {"staff_id": "STF-1", "provider_id": "N07", "pdu_code": "N07-01", "has_device": True}
+    url, _ = scripted(Reply(body=page([row | {"has_remote_access": False}], None, 1)))
+    table = fetch(url, "remote_access")
+    assert table.to_pylist()[0]["has_device"] is True and table.to_pylist()[0]["has_remote_access"] is False
+
+
+def test_ict_wrong_value_type_is_a_source_error(scripted) -> None:
+    url, _ = scripted(Reply(body=page([INCIDENT_ROW | {"priority": "urgent"}], None, 1)))
+    with pytest.raises(SourceError, match="priority") as caught:
+        fetch(url, "ict_incidents")
+    assert caught.value.source == "ict"

@@ -1,6 +1,8 @@
-"""Client for a provider's staffing (HR) API: every page of one entity into one Arrow table.
+"""Client for a provider's REST API (staffing, ICT, any family served over HTTP): every page of one entity
+into one Arrow table whose columns and types come from the entity's source contract.
 
-Values stay as received (dates as text, numbers as float64): validation and casting belong to the loader,
+Values stay as received (dates and timestamps as text, numbers as float64 or int64, booleans as booleans):
+validation and casting belong to the loader,
 which quarantines bad rows rather than losing them here. This module only refuses responses that break
 the transport contract (auth, unknown provider, malformed JSON, values of the wrong JSON type, broken
 pagination). httpx and pyarrow are imported inside the functions so importing this module stays cheap.
@@ -20,28 +22,18 @@ if TYPE_CHECKING:
     import httpx
     import pyarrow as pa
 
+    from probation_evidence.contracts import Contract
+
 logger = logging.getLogger(__name__)
 
-# Contract columns in contract order, with their Arrow type names (docs/contracts-spine.md).
-ENTITY_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "establishment": (
-        ("provider_id", "string"),
-        ("pdu_code", "string"),
-        ("grade", "string"),
-        ("funded_fte", "float64"),
-        ("as_at_date", "string"),
-    ),
-    "staff": (
-        ("staff_id", "string"),
-        ("provider_id", "string"),
-        ("pdu_code", "string"),
-        ("team_code", "string"),
-        ("grade", "string"),
-        ("fte", "float64"),
-        ("start_date", "string"),
-        ("leave_date", "string"),
-        ("as_at_date", "string"),
-    ),
+#: Arrow type names by contract field kind: values stay as received (dates and timestamps as text).
+ARROW_TYPES = {
+    "text": "string",
+    "date": "string",
+    "timestamp": "string",
+    "numeric": "float64",
+    "integer": "int64",
+    "boolean": "bool_",
 }
 MAX_RETRY_AFTER_S = 60.0
 
@@ -49,14 +41,17 @@ MAX_RETRY_AFTER_S = 60.0
 class SourceError(Exception):
     """A provider system failed or broke its contract; carries what an operator needs, never the token."""
 
-    def __init__(self, provider_id: str, entity: str, url: str, status: int | None, reason: str):
+    def __init__(
+        self, provider_id: str, entity: str, url: str, status: int | None, reason: str, source: str = "provider"
+    ):
         self.provider_id = provider_id
         self.entity = entity
         self.url = url
         self.status = status
         self.reason = reason
+        self.source = source
         status_text = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"staffing {entity} for provider {provider_id}: {reason} ({status_text}, {url})")
+        super().__init__(f"{source} {entity} for provider {provider_id}: {reason} ({status_text}, {url})")
 
 
 class _Retryable(Exception):
@@ -99,10 +94,11 @@ class _Slice:
     provider_id: str
     entity: str
     url: str
+    source: str
 
     def error(self, status: int | None, reason: str, params: dict | None = None) -> SourceError:
         url = f"{self.url}?{urlencode(params)}" if params else self.url
-        return SourceError(self.provider_id, self.entity, url, status, reason)
+        return SourceError(self.provider_id, self.entity, url, status, reason, self.source)
 
 
 def _attempt(client: httpx.Client, source: _Slice, params: dict) -> object:
@@ -166,11 +162,27 @@ def _check_page(body: object, source: _Slice, params: dict) -> tuple[list[dict],
     return data, total, next_page
 
 
+def api_contract(entity: str) -> Contract:
+    """The contract of an entity served over a provider API, found by its (unique) entity name."""
+    from probation_evidence.contracts import CONTRACTS
+
+    matches = [c for c in CONTRACTS.values() if c.entity == entity and c.transport == "api"]
+    if len(matches) != 1:
+        known = sorted(c.entity for c in CONTRACTS.values() if c.transport == "api")
+        raise ValueError(f"unknown API entity {entity!r}; expected one of {known}")
+    return matches[0]
+
+
+def entity_columns(entity: str) -> list[tuple[str, str]]:
+    """(column, Arrow type name) of an API entity, in contract order."""
+    return [(f.name, ARROW_TYPES[f.kind]) for f in api_contract(entity).fields]
+
+
 def _to_table(records: list[dict], source: _Slice) -> pa.Table:
     """Contract columns in contract order; a missing key becomes null for the loader to judge."""
     import pyarrow as pa
 
-    fields = [pa.field(name, getattr(pa, type_name)()) for name, type_name in ENTITY_COLUMNS[source.entity]]
+    fields = [pa.field(name, getattr(pa, type_name)()) for name, type_name in entity_columns(source.entity)]
     arrays = []
     for field in fields:
         try:
@@ -199,11 +211,11 @@ def fetch_entity(
     """
     import httpx
 
-    if entity not in ENTITY_COLUMNS:
-        raise ValueError(f"unknown staffing entity {entity!r}; expected one of {sorted(ENTITY_COLUMNS)}")
+    contract = api_contract(entity)
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    source = _Slice(provider_id, entity, f"{base_url.rstrip('/')}/v1/providers/{quote(provider_id, safe='')}/{entity}")
+    url = f"{base_url.rstrip('/')}/v1/providers/{quote(provider_id, safe='')}/{quote(entity, safe='')}"
+    source = _Slice(provider_id, entity, url, contract.source)
     records: list[dict] = []
     seen_pages: set[int] = set()
     page: int | None = 1
@@ -221,8 +233,9 @@ def fetch_entity(
     if len(records) != total:
         raise source.error(200, f"received {len(records)} records but total_records is {total}")
     logger.info(
-        "fetched %d %s records for provider %s as at %s in %d pages",
+        "fetched %d %s %s records for provider %s as at %s in %d pages",
         len(records),
+        contract.source,
         entity,
         provider_id,
         as_at,

@@ -1,0 +1,254 @@
+"""The file side's bad-input corpus: each unreadable file fails with a message naming it; what is readable
+but off-contract (extra or missing columns) is read, so the loader can report the drift by name."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import Workbook
+
+from probation_evidence.connectors.file_drop import FileDropError, iter_drop_batches, read_drop_file
+from probation_evidence.contracts import get_contract
+from probation_evidence.loading import SchemaDriftError, check_schema
+
+COMPLAINTS = get_contract("feedback", "complaints")
+BOARDS = get_contract("governance", "board_meetings")
+HEADER = "Complaint Ref,Region,PDU,Type,Date Received,Date Responded,Quarter End\n"
+ROWS = [
+    "CMP-1,N07,N07-01,communication,2026-07-02,2026-07-20,2026-09-30\n",
+    "CMP-2,N07,N07-02,other,2026-08-14,,2026-09-30\n",
+    "CMP-3,N07,N07-03,accommodation,2026-09-01,2026-09-29,2026-09-30\n",
+]
+
+
+def _write(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _fails(path, contract, *words):
+    with pytest.raises(FileDropError) as raised:
+        read_drop_file(path, contract)
+    message = str(raised.value)
+    assert str(path) in message
+    for word in words:
+        assert word.lower() in message.lower(), message
+    return message
+
+
+def test_good_csv_maps_aliases_and_reads_everything_as_text(tmp_path):
+    path = _write(tmp_path, "complaints_20260930.csv", (HEADER + "".join(ROWS)).encode())
+    table = read_drop_file(path, COMPLAINTS)
+    assert table.column_names == COMPLAINTS.column_names
+    assert all(t == pa.string() for t in table.schema.types)
+    assert table.column("responded_date").to_pylist() == ["2026-07-20", None, "2026-09-29"]
+    check_schema(table.schema, COMPLAINTS, path)  # no drift
+
+
+def test_truncated_csv_names_the_line(tmp_path):
+    text = HEADER + "".join(ROWS)
+    path = _write(tmp_path, "complaints_20260930.csv", text[: len(text) - 25].encode())
+    _fails(path, COMPLAINTS, "line 4", "expected 7 fields", "found 5")
+
+
+def test_row_with_too_many_fields_names_the_line(tmp_path):
+    rows = [ROWS[0], ROWS[1].rstrip("\n") + ",extra\n", ROWS[2]]
+    _fails(_write(tmp_path, "complaints_20260930.csv", (HEADER + "".join(rows)).encode()), COMPLAINTS, "line 3")
+
+
+def test_unterminated_quote_is_reported(tmp_path):
+    text = HEADER + ROWS[0] + 'CMP-9,N07,N07-01,"other,2026-07-02,,2026-09-30\n'
+    _fails(_write(tmp_path, "complaints_20260930.csv", text.encode()), COMPLAINTS, "malformed CSV")
+
+
+def test_utf16_is_refused(tmp_path):
+    path = _write(tmp_path, "complaints_20260930.csv", (HEADER + ROWS[0]).encode("utf-16"))
+    _fails(path, COMPLAINTS, "UTF-16")
+
+
+def test_utf16_without_bom_is_refused(tmp_path):
+    path = _write(tmp_path, "complaints_20260930.csv", (HEADER + ROWS[0]).encode("utf-16-le"))
+    _fails(path, COMPLAINTS, "not text")
+
+
+def test_random_bytes_are_refused(tmp_path):
+    data = bytes((i * 97 + 13) % 256 for i in range(4096))
+    _fails(_write(tmp_path, "complaints_20260930.csv", data), COMPLAINTS)
+
+
+def test_bytes_neither_utf8_nor_cp1252_are_refused(tmp_path):
+    path = _write(tmp_path, "complaints_20260930.csv", HEADER.encode() + b"CMP-1,N07,N07-01,\x81\x8d,x,,y\n")
+    _fails(path, COMPLAINTS, "cannot be decoded", "Windows-1252")
+
+
+def test_empty_file(tmp_path):
+    for name in ("complaints_20260930.csv", "complaints_20260930.xlsx", "complaints_20260930.parquet"):
+        _fails(_write(tmp_path, name, b""), COMPLAINTS, "empty")
+
+
+def test_blank_text_file_has_no_header(tmp_path):
+    _fails(_write(tmp_path, "complaints_20260930.csv", b"\n\n"), COMPLAINTS, "no header")
+
+
+def test_header_only_is_zero_rows_not_an_error(tmp_path):
+    table = read_drop_file(_write(tmp_path, "complaints_20260930.csv", HEADER.encode()), COMPLAINTS)
+    assert table.num_rows == 0
+    assert table.column_names == COMPLAINTS.column_names
+    assert all(t == pa.string() for t in table.schema.types)
+
+
+def test_extra_column_is_kept_under_its_own_name(tmp_path):
+    text = HEADER.rstrip("\n") + ",Handler Notes\n" + "".join(r.rstrip("\n") + ",called back\n" for r in ROWS)
+    path = _write(tmp_path, "complaints_20260930.csv", text.encode())
+    table = read_drop_file(path, COMPLAINTS)
+    assert table.column_names == [*COMPLAINTS.column_names, "Handler Notes"]
+    assert table.column("Handler Notes").to_pylist() == ["called back"] * 3
+    with pytest.raises(SchemaDriftError, match="unexpected column 'Handler Notes'"):
+        check_schema(table.schema, COMPLAINTS, path)
+
+
+def test_missing_column_is_read_and_left_for_the_loader_to_report(tmp_path):
+    header = HEADER.replace(",Type", "")
+    rows = [",".join(r.split(",")[:3] + r.split(",")[4:]) for r in ROWS]
+    path = _write(tmp_path, "complaints_20260930.csv", (header + "".join(rows)).encode())
+    table = read_drop_file(path, COMPLAINTS)
+    assert "category" not in table.column_names
+    with pytest.raises(SchemaDriftError, match="missing column 'category'"):
+        check_schema(table.schema, COMPLAINTS, path)
+
+
+def test_two_headers_for_one_field_are_refused(tmp_path):
+    header = "Complaint ID,Complaint Ref,Region\n"
+    _fails(_write(tmp_path, "complaints_20260930.csv", (header + "a,b,N07\n").encode()), COMPLAINTS, "both map")
+
+
+def test_bom_is_stripped_from_the_first_header(tmp_path):
+    path = _write(tmp_path, "complaints_20260930.csv", b"\xef\xbb\xbf" + (HEADER + ROWS[0]).encode())
+    table = read_drop_file(path, COMPLAINTS)
+    assert table.column_names[0] == "complaint_id"
+    assert table.column("complaint_id").to_pylist() == ["CMP-1"]
+
+
+def test_cp1252_text_is_decoded(tmp_path):
+    text = (
+        "Meeting ID,Region,Board,Meeting Date,Attended,As At\r\n"
+        "M1,N07,Café board – Camden,2026-08-01,Yes,2026-09-30\r\n"
+    )
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.csv", text.encode("cp1252")), BOARDS)
+    assert table.column("board_name").to_pylist() == ["Café board – Camden"]
+    assert table.column("is_attended").to_pylist() == ["Yes"]
+
+
+def test_utf8_wins_over_cp1252_when_both_decode(tmp_path):
+    text = "Meeting ID,Region,Board,Meeting Date,Attended,As At\nM1,N07,Café,2026-08-01,Y,2026-09-30\n"
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.csv", text.encode("utf-8")), BOARDS)
+    assert table.column("board_name").to_pylist() == ["Café"]
+
+
+def test_quoted_commas_and_newlines_survive(tmp_path):
+    text = (
+        "meeting_id,provider_id,board_name,meeting_date,is_attended,quarter_end_date\n"
+        'M1,N07,"Board, with\nnewline",2026-08-01,true,2026-09-30\n'
+    )
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.csv", text.encode()), BOARDS)
+    assert table.column("board_name").to_pylist() == ["Board, with\nnewline"]
+
+
+def _xlsx(rows) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_cells_become_iso_and_plain_text(tmp_path):
+    data = _xlsx([
+        ["MEETING ID", "Region", "Board Name", "Date of Meeting", "Represented", "Snapshot Date", "Count"],
+        ["M1", "N07", "LCJB", datetime(2026, 8, 1), True, date(2026, 9, 30), 3],
+        ["M2", "N07", None, datetime(2026, 8, 2), False, date(2026, 9, 30), 2.5],
+        [None, None, None, None, None, None, None],
+    ])  # fmt: skip
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", data), BOARDS)
+    assert table.column_names == [*BOARDS.column_names, "Count"]
+    assert table.to_pylist() == [
+        {"meeting_id": "M1", "provider_id": "N07", "board_name": "LCJB", "meeting_date": "2026-08-01",
+         "is_attended": "true", "quarter_end_date": "2026-09-30", "Count": "3"},
+        {"meeting_id": "M2", "provider_id": "N07", "board_name": None, "meeting_date": "2026-08-02",
+         "is_attended": "false", "quarter_end_date": "2026-09-30", "Count": "2.5"},
+    ]  # fmt: skip
+
+
+def test_xlsx_header_only_is_zero_rows(tmp_path):
+    data = _xlsx([["meeting_id", "provider_id"]])
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", data), BOARDS)
+    assert (table.num_rows, table.column_names) == (0, ["meeting_id", "provider_id"])
+
+
+def test_corrupt_xlsx(tmp_path):
+    data = _xlsx([["meeting_id"], ["M1"]])
+    _fails(_write(tmp_path, "board_meetings_20260930.xlsx", data[: len(data) // 2]), BOARDS, "XLSX")
+    _fails(_write(tmp_path, "board_meetings_20260630.xlsx", b"PK\x03\x04 not really a zip"), BOARDS, "XLSX")
+
+
+def test_xlsx_with_broken_sheet_xml(tmp_path):
+    source = zipfile.ZipFile(io.BytesIO(_xlsx([["meeting_id"], ["M1"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                content = content[: len(content) // 2]
+            target.writestr(info, content)
+    _fails(_write(tmp_path, "board_meetings_20260930.xlsx", out.getvalue()), BOARDS, "XLSX")
+
+
+def test_parquet_columns_become_text(tmp_path):
+    table = pa.table({
+        "Meeting ID": ["M1", "M2"],
+        "provider_id": pa.array(["N07", "N07"]).dictionary_encode(),
+        "meeting_date": pa.array([date(2026, 8, 1), None], pa.date32()),
+        "is_attended": [True, False],
+        "quarter_end_date": pa.array([datetime(2026, 9, 30)] * 2, pa.timestamp("us")),
+        "score": pa.array([1.0, 2.5]),
+    })  # fmt: skip
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    path = _write(tmp_path, "board_meetings_20260930.parquet", buffer.getvalue())
+    result = read_drop_file(path, BOARDS)
+    assert all(t == pa.string() for t in result.schema.types)
+    assert result.column_names == [
+        "meeting_id",
+        "provider_id",
+        "meeting_date",
+        "is_attended",
+        "quarter_end_date",
+        "score",
+    ]
+    assert result.to_pylist()[0] == {"meeting_id": "M1", "provider_id": "N07", "meeting_date": "2026-08-01",
+                                     "is_attended": "true", "quarter_end_date": "2026-09-30", "score": "1"}  # fmt: skip
+    assert result.column("meeting_date").to_pylist()[1] is None
+    batches = list(iter_drop_batches(path, BOARDS, batch_rows=1))
+    assert [b.num_rows for b in batches] == [1, 1]
+
+
+def test_corrupt_parquet(tmp_path):
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"meeting_id": ["M1"] * 100}), buffer)
+    data = buffer.getvalue()
+    _fails(_write(tmp_path, "board_meetings_20260930.parquet", data[:-20]), BOARDS, "Parquet")
+    _fails(_write(tmp_path, "board_meetings_20260630.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1"), BOARDS, "Parquet")
+    _fails(_write(tmp_path, "board_meetings_20260331.parquet", b"meeting_id\nM1\n"), BOARDS, "Parquet")
+
+
+def test_unknown_suffix_and_absent_file(tmp_path):
+    _fails(_write(tmp_path, "board_meetings_20260930.txt", b"x"), BOARDS, "unsupported")
+    _fails(tmp_path / "nope.csv", BOARDS, "does not exist")
