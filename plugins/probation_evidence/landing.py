@@ -15,6 +15,9 @@ from pathlib import Path
 
 from probation_evidence.contracts import Contract
 
+ROW_GROUP_ROWS = 65_536
+MAX_RECORDED_DUPLICATES = 10_000
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -27,13 +30,15 @@ class Manifest:
     rows: int
     sha256: str
     schema_version: str
+    #: 0-based rows whose key repeats an earlier row's: found at landing, when the file is whole in memory.
+    duplicate_rows: list[int] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def _sha256(path: Path) -> str:
@@ -55,7 +60,8 @@ def land_table(table, contract: Contract, provider_id: str, period: date, root: 
     target_dir = slice_dir(root, contract, provider_id, period)
     target_dir.mkdir(parents=True, exist_ok=True)
     tmp = target_dir / f".incoming-{os.getpid()}.parquet"
-    pq.write_table(table, tmp, compression="zstd")
+    # Row groups of 64k rows: the loader streams a file one row group at a time, so this bounds its memory.
+    pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     sha = _sha256(tmp)
     batch_id = f"{contract.source}-{contract.entity}-{provider_id}-{period:%Y%m%d}-{sha[:12]}"
     final = target_dir / f"{batch_id}.parquet"
@@ -73,11 +79,22 @@ def land_table(table, contract: Contract, provider_id: str, period: date, root: 
         rows=table.num_rows,
         sha256=sha,
         schema_version=contract.version,
+        duplicate_rows=_duplicate_rows(table, contract),
     )
     manifest_path = final.with_suffix(".manifest.json")
     if not manifest_path.exists():
         manifest_path.write_text(json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _duplicate_rows(table, contract: Contract) -> list[int] | None:
+    from probation_evidence.loading import duplicate_rows
+
+    if any(name not in table.column_names for name in contract.key):
+        return None  # schema drift: the loader will refuse the file and say why
+    found = duplicate_rows(table, contract)
+    # A file that is mostly duplicates would bloat the manifest (and XCom): the loader finds them itself.
+    return found.to_pylist() if len(found) <= MAX_RECORDED_DUPLICATES else None
 
 
 def verify(manifest: Manifest, root: Path) -> Path:

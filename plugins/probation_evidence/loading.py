@@ -117,12 +117,15 @@ def _parse(column, f: Field):
             return column
         if pa.types.is_timestamp(column.type):
             return column.cast(pa.date32())
-        text = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), DATE_PATTERN)
-        return _calendar_date(text)
+        return _per_distinct(
+            column, lambda text: _calendar_date(_only_matching(pc.utf8_trim_whitespace(text), DATE_PATTERN))
+        )
     if f.kind == "timestamp":
         if pa.types.is_timestamp(column.type):
             return column if column.type.tz else pc.assume_timezone(column, "UTC")
-        return _parse_timestamp(_only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), TIMESTAMP_PATTERN))
+        return _per_distinct(
+            column, lambda text: _parse_timestamp(_only_matching(pc.utf8_trim_whitespace(text), TIMESTAMP_PATTERN))
+        )
     if f.kind == "boolean":
         if pa.types.is_boolean(column.type):
             return column
@@ -131,6 +134,15 @@ def _parse(column, f: Field):
         false = pc.is_in(text, value_set=pa.array(FALSE_WORDS))
         return pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
     raise ValueError(f"unknown field kind {f.kind}")
+
+
+def _per_distinct(column, parse):
+    """Parse each distinct value once: a file has few distinct dates, and date parsing is the costly part."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column.cast(pa.string()))
+    return pc.take(parse(encoded.dictionary), encoded.indices)
 
 
 def _calendar_date(text):
@@ -260,27 +272,29 @@ def _duplicate_mask(contract: Contract, cols: dict, seen_keys: set):
     return pc.or_(mask, later)
 
 
-def duplicate_rows(parquet, contract: Contract):
-    """0-based row numbers of the second and later occurrences of each key, over the whole file.
+def duplicate_rows(table, contract: Contract):
+    """0-based row numbers of the second and later occurrences of each key in `table` (an Arrow table
+    holding at least the key columns), keyed on the parsed values as validation sees them; a null key
+    part groups with other nulls. Grouping runs in Arrow's C++.
 
-    One pass over the key columns only (Parquet is columnar, so this reads a fraction of the file), keyed
-    on the parsed values as validation sees them; the hashing runs in Arrow's C++. Memory is the key
-    columns, not the file; the per-batch pass then only looks row numbers up.
+    Landing calls this while the whole file is in memory anyway and records the answer in the manifest,
+    so the loader can stream the file in bounded memory and still find duplicates across all of it.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if parquet.metadata.num_rows == 0:
+    n = table.num_rows
+    if n == 0:
         return pa.array([], pa.int64())
-    table = parquet.read(columns=list(contract.key))
-    parts = [
-        pc.fill_null(_parse(table.column(name).combine_chunks(), contract.field(name)).cast(pa.string()), "")
-        for name in contract.key
-    ]
-    keys = pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
-    first = pc.index_in(keys, value_set=keys)  # where each key first occurs
-    positions = pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(keys))), 1)
-    return pc.indices_nonzero(pc.not_equal(first, positions))
+    keys = {
+        f"key_{i}": _parse(table.column(name).combine_chunks(), contract.field(name))
+        for i, name in enumerate(contract.key)
+    }
+    rows = pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n)), 1)
+    grouped = pa.table({**keys, "row": rows}).group_by(list(keys), use_threads=False).aggregate([("row", "min")])
+    if grouped.num_rows == n:
+        return pa.array([], pa.int64())
+    return pc.indices_nonzero(pc.invert(pc.is_in(rows, value_set=grouped.column("row_min")))).cast(pa.int64())
 
 
 def validate_batch(
@@ -394,7 +408,9 @@ def _insert_quarantine(cur, rows: list[tuple]) -> None:
         )
 
 
-def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None, batch_rows: int = 100_000):
+def load_landed_file(
+    conn, manifest: landing.Manifest, root: Path | None = None, batch_rows: int = landing.ROW_GROUP_ROWS
+):
     """Load one landed file as the current batch of its slice. `conn` is a psycopg connection."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -451,7 +467,10 @@ def load_landed_file(conn, manifest: landing.Manifest, root: Path | None = None,
             "source_file": manifest.path,
         }
         landed = loaded = quarantined = 0
-        duplicates = duplicate_rows(parquet, contract)
+        if manifest.duplicate_rows is not None:
+            duplicates = pa.array(manifest.duplicate_rows, pa.int64())
+        else:  # a manifest from before landing recorded duplicates: one pass over the key columns
+            duplicates = duplicate_rows(parquet.read(columns=list(contract.key)), contract)
         pending: list[tuple] = []  # quarantine rows, inserted when the COPY pauses
         for batch in parquet.iter_batches(batch_size=batch_rows):
             row_numbers = pc.add(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), batch.num_rows)), landed)

@@ -72,6 +72,7 @@ def test_valid_rows_loaded_bad_rows_quarantined_with_reasons(conn, landing_root)
 
     result = load_landed_file(conn, manifest, landing_root, batch_rows=16)
 
+    assert manifest.duplicate_rows == [59]  # found at landing, used by the streaming load
     assert (result.rows_landed, result.rows_loaded, result.rows_quarantined) == (60, 50, 10)
     assert _counts(conn, manifest.batch_id) == (50, 10)
     quarantined = conn.execute(
@@ -153,3 +154,17 @@ def test_a_tampered_landed_file_is_refused(conn, landing_root):
 
     with pytest.raises(ValueError, match="does not match its manifest"):
         load_landed_file(conn, manifest, landing_root)
+
+
+def test_duplicates_are_found_without_the_manifest_list_too(conn, landing_root):
+    """Manifests written before landing recorded duplicates (or with too many to list) still load right."""
+    from dataclasses import replace
+
+    table = staff_table([good_row(i) for i in range(1, 30)] + [good_row(3), good_row(3)])
+    manifest = replace(land_table(table, STAFFING_STAFF, PROVIDER, PERIOD, landing_root), duplicate_rows=None)
+
+    result = load_landed_file(conn, manifest, landing_root, batch_rows=8)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (29, 2)
+    rows = conn.execute("select row_number from audit.quarantine where batch_id = %s order by 1", [manifest.batch_id])
+    assert [r[0] for r in rows.fetchall()] == [30, 31]
