@@ -154,7 +154,7 @@ def typed_for_adbc(table):
     import pyarrow as pa
 
     target = {f.name: f.kind for f in BENCH_CONTRACT.fields}
-    kinds = {"text": pa.string(), "date": pa.date32(), "integer": pa.int32(), "numeric": pa.decimal128(12, 2)}
+    kinds = {"text": pa.string(), "date": pa.date32(), "integer": pa.int32(), "numeric": pa.float64()}
     columns = {}
     for name in table.column_names:
         column = table.column(name)

@@ -18,7 +18,6 @@ import struct
 import sys
 from array import array
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, header extension
@@ -27,7 +26,6 @@ NULL = b"\xff\xff\xff\xff"  # a field length of -1
 
 _PG_EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970-01-01
 _PG_EPOCH_US = 946_684_800_000_000
-_NUMERIC_POS, _NUMERIC_NEG, _NUMERIC_NAN, _NUMERIC_PINF, _NUMERIC_NINF = 0x0000, 0x4000, 0xC000, 0xD000, 0xF000
 _EXACT_INTEGER = 2.0**53  # float64 integers up to here are exact, and x1000 still fits in int64
 _MAX_FAST_SCALE = 15  # 10**15 is exact in float64
 _INT32 = (-(2**31), 2**31 - 1)
@@ -121,106 +119,14 @@ def _boolean_field(values):
     return [_with_nulls(_records(len(values), [0, 0, 0, 1], [_words(filled.cast(pa.uint8()), "B")], "B"), values)]
 
 
-def numeric_bytes(value: float | Decimal) -> bytes:
-    """One numeric field (length and value) from Python: the slow path, for the rare values the vectorised
-    path cannot place exactly (more than 15 decimal places, beyond 2**53, NaN, infinities)."""
-    d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if d.is_nan():
-        return struct.pack(">ihhHH", 8, 0, 0, _NUMERIC_NAN, 0)
-    if d.is_infinite():
-        return struct.pack(">ihhHH", 8, 0, 0, _NUMERIC_NINF if d < 0 else _NUMERIC_PINF, 0)
-    sign, digits, exponent = d.normalize().as_tuple() if d else (d.is_signed(), (0,), 0)
-    dscale = max(0, -exponent)
-    text = "".join(map(str, digits)) + "0" * max(0, exponent)
-    fraction = dscale + (-dscale) % 4  # decimal places, padded to whole base-10000 digits
-    text += "0" * (fraction - dscale)
-    text = "0" * ((-len(text)) % 4) + text
-    groups = [int(text[i : i + 4]) for i in range(0, len(text), 4)]
-    weight = len(groups) - fraction // 4 - 1
-    while groups and groups[0] == 0:
-        groups.pop(0)
-        weight -= 1
-    while groups and groups[-1] == 0:
-        groups.pop()
-    if not groups:
-        weight = 0
-    payload = struct.pack(
-        f">hhHH{len(groups)}h", len(groups), weight, _NUMERIC_NEG if sign else _NUMERIC_POS, dscale, *groups
-    )
-    return struct.pack(">i", len(payload)) + payload
-
-
-def _numeric_field(values):
-    """[length][ndigits, weight, sign, dscale, base-10000 digits] per row, built with Arrow compute.
-
-    A float64 v is sent as m * 10**-s for the smallest s (0..15) where m = round(v * 10**s) is an exact
-    integer and m / 10**s == v; that division is correctly rounded, so the decimal reads back as v and has
-    the fewest decimal places that do. The server strips the leading and trailing zero digits."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(values)
-    filled = pc.fill_null(values, 0.0) if values.null_count else values
-    magnitude = pc.abs(filled)
-    pending = pc.and_(pc.is_finite(filled), pc.less(magnitude, _EXACT_INTEGER))
-    largest = pc.max(pc.if_else(pending, magnitude, 0.0)).as_py() or 0.0
-    scale = pa.nulls(n, pa.int8())
-    for s in range(_MAX_FAST_SCALE + 1):
-        factor = 10.0**s
-        candidate = pc.round(pc.multiply(filled, factor))
-        found = pc.and_(pending, pc.equal(pc.divide(candidate, factor), filled))
-        if largest * factor >= _EXACT_INTEGER:  # m must stay an exact integer
-            found = pc.and_(found, pc.less(pc.abs(candidate), _EXACT_INTEGER))
-        scale = pc.if_else(found, pa.scalar(s, pa.int8()), scale)
-        pending = pc.and_not(pending, found)
-        if not pc.any(pending).as_py():
-            break
-    s = pc.fill_null(scale, 0)
-    tables = _numeric_tables()
-    m = pc.round(pc.multiply(filled, pc.take(tables["factor"], s))).cast(pa.int64(), safe=False)
-    m = pc.multiply(m, pc.take(tables["pad"], s))  # to whole base-10000 digits: |m| < 2**53 * 1000 < 10000**5
-    rest = pc.abs(m)
-    ndigits = 1  # as many base-10000 digits as this batch's largest value needs (at most 5)
-    while ndigits < 5 and (pc.max(rest).as_py() or 0) >= 10_000**ndigits:
-        ndigits += 1
-    digits = []
-    for i in range(ndigits):
-        digits.append(_words(pc.modulo(rest, 10_000).cast(pa.int16()), "h"))
-        if i < ndigits - 1:
-            rest = pc.divide(rest, 10_000)
-    sign = pc.multiply(pc.less(m, 0).cast(pa.int16()), pa.scalar(_NUMERIC_NEG, pa.int16()))
-    weight = _words(pc.add(pc.take(tables["weight"], s), pa.scalar(ndigits - 5, pa.int16())), "h")
-    columns = [weight, _words(sign, "h"), _words(s.cast(pa.int16()), "h"), *reversed(digits)]
-    encoded = _with_nulls(_records(n, [0, 8 + 2 * ndigits, ndigits], columns, "h"), values)
-    slow = pc.and_(pc.is_valid(values), pc.is_null(scale))
-    if pc.any(slow).as_py():
-        replacements = pa.array([numeric_bytes(v) for v in values.filter(slow).to_pylist()], pa.binary())
-        encoded = pc.replace_with_mask(encoded, slow, replacements)
-    return [encoded]
-
-
-@lru_cache(maxsize=1)
-def _numeric_tables() -> dict:
-    """Per decimal places s (0..15): 10**s, the padding to whole base-10000 digits, and the weight."""
-    import pyarrow as pa
-
-    scales = range(_MAX_FAST_SCALE + 1)
-    pads = [(4 - s % 4) % 4 for s in scales]
-    return {
-        "factor": pa.array([10.0**s for s in scales], pa.float64()),
-        "pad": pa.array([10**p for p in pads], pa.int64()),
-        "weight": pa.array([4 - (s + p) // 4 for s, p in zip(scales, pads, strict=True)], pa.int16()),
-    }
-
-
 def _field(values, kind: str) -> list:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if kind == "text":
         return _text_field(values.cast(pa.string()))
-    if kind == "numeric":
-        return _numeric_field(values.cast(pa.float64()))
+    if kind == "numeric":  # float8: the float64's own bits, big-endian
+        return _int64_field(values.cast(pa.float64()).view(pa.int64()))
     if kind == "integer":
         if pa.types.is_floating(values.type):
             low, high = pc.min_max(values).values()
