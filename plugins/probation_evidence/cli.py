@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 from probation_evidence import settings
 
@@ -58,6 +59,16 @@ def _airflow(args: argparse.Namespace) -> int:
     return airflow_env.airflow(args.args, env, check=False).returncode
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from probation_evidence import calibration, warehouse
+
+    result = calibration.calibrate(warehouse.resolve(start=False).url(), args.seed or settings.simulator_seed())
+    json_path, md_path = calibration.write(result, args.out)
+    print(calibration.render_markdown(result))
+    print(f"written: {json_path} and {md_path}")
+    return 0
+
+
 def _seeds(args: argparse.Namespace) -> int:
     from probation_evidence import framework
 
@@ -80,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     af = sub.add_parser("airflow", help="run an airflow command in the project's environment")
     af.add_argument("args", nargs=argparse.REMAINDER)
     af.set_defaults(func=_airflow)
+
+    cal = sub.add_parser("calibrate", help="score the indicative bands against the simulator's hidden truth")
+    cal.add_argument("--seed", type=int, default=None, help="the simulator seed the data came from")
+    cal.add_argument("--out", type=Path, default=settings.project_root() / "output" / "calibration")
+    cal.set_defaults(func=_calibrate)
 
     seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")
     seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")

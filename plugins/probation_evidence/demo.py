@@ -96,11 +96,25 @@ def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int) -> None:
             raise SystemExit("the pipeline failed: the failing DAG and its task logs are above.")
 
 
+def _calibrate(url: warehouse.WarehouseUrl, seed: int) -> None:
+    """Score the indicative bands against the simulator's hidden truth (the demo's data is simulated)."""
+    from probation_evidence import calibration
+
+    result = calibration.calibrate(url.url(), seed)
+    _, md_path = calibration.write(result, settings.project_root() / "output" / "calibration")
+    overall = result["all_standards"]
+    say(
+        f"calibration against the simulator's hidden truth: agreement {overall['agreement']}, "
+        f"weighted kappa {overall['weighted_kappa']} (details: {md_path})"
+    )
+
+
 def main(as_at: date = settings.DEMO_AS_AT, seed: int | None = None) -> None:
     embedded = not os.environ.get("WAREHOUSE_URL")
     say("starting the embedded warehouse" if embedded else "using the warehouse in WAREHOUSE_URL")
     url = warehouse.resolve(start=True)
     run_pipeline(url, as_at, seed or settings.simulator_seed())
+    _calibrate(url, seed or settings.simulator_seed())
     packs = sorted(settings.packs_dir().rglob("*.html"))
     print()
     say(f"{len(packs)} evidence packs under {settings.packs_dir()}:")

@@ -408,29 +408,6 @@ def _insert_quarantine(cur, rows: list[tuple]) -> None:
         )
 
 
-def _migrate_raw_table(cur, contract: Contract) -> None:
-    """Bring a raw table made by an older version of the project to the contract's column types (raw
-    numbers were `numeric` before they were float8); a no-op once they match."""
-    from psycopg import sql
-
-    current = dict(
-        cur.execute(
-            "select column_name, format_type(atttypid, atttypmod) from information_schema.columns c"
-            " join pg_attribute a on a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))"
-            "::regclass and a.attname = c.column_name where c.table_schema = 'raw' and c.table_name = %s",
-            [contract.table],
-        ).fetchall()
-    )
-    for f in contract.fields:
-        if f.name in current and current[f.name] != f.pg_type:
-            cur.execute(
-                sql.SQL("alter table {} alter column {} type {} using {}::{}").format(
-                    sql.Identifier("raw", contract.table), sql.Identifier(f.name), sql.SQL(f.pg_type),
-                    sql.Identifier(f.name), sql.SQL(f.pg_type),
-                )
-            )  # fmt: skip
-
-
 def load_landed_file(
     conn, manifest: landing.Manifest, root: Path | None = None, batch_rows: int = landing.ROW_GROUP_ROWS
 ):
@@ -452,7 +429,6 @@ def load_landed_file(
         cur.execute(f"set local role {settings.LOADER_ROLE}")
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", ["|".join(map(str, slice_args))])
         cur.execute(create_table_sql(contract))
-        _migrate_raw_table(cur, contract)
         cur.execute(
             "select batch_id, file_sha256 from audit.load_batches"
             " where source = %s and entity = %s and provider_id = %s and period_end_date = %s",

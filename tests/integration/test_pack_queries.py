@@ -43,7 +43,7 @@ create table marts.dim_inspection (
 );
 create table marts.fct_indicator_values (
     indicator_value_id text primary key, indicator_id text not null, provider_id text not null,
-    period_end_date date not null, numerator numeric, denominator numeric, value numeric,
+    pdu_code text, period_end_date date not null, numerator numeric, denominator numeric, value numeric,
     lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
     indicative_band text, source_batch_ids text
 );
@@ -80,9 +80,15 @@ SEED: dict[str, list[tuple]] = {
         ("S01|1.2-good-02", "S01", "1.2-good-02", "Good", "Staffing levels are planned"),
     ],
     "marts.fct_indicator_values": [
-        ("N07|2026-09-30|S01", "S01", "N07", AS_AT, 55.5, 450, 0.1233, 0.0966, 0.1557, 0.08)
+        ("N07|2026-09-30|S01", "S01", "N07", None, AS_AT, 55.5, 450, 0.1233, 0.0966, 0.1557, 0.08)
         + ("worse", "Inadequate", "b1,b2"),
-        ("N07|2026-06-30|S01", "S01", "N07", PREVIOUS, 10, 450, 0.0222, 0.01, 0.04, 0.08) + ("better", "Good", "b0"),
+        ("N07|2026-06-30|S01", "S01", "N07", None, PREVIOUS, 10, 450, 0.0222, 0.01, 0.04, 0.08)
+        + ("better", "Good", "b0"),
+        # a PDU row and a value after the as-at date: neither may reach the provider's pack
+        ("N07|N07-01|2026-09-30|S01", "S01", "N07", "N07-01", AS_AT, 1, 10, 0.1, 0.02, 0.4, 0.08)
+        + ("similar", "Good", "b1"),
+        ("N07|2026-12-31|S01", "S01", "N07", None, date(2026, 12, 31), 1, 450, 0.0022, 0.0, 0.01, 0.08)
+        + ("better", "Outstanding", "b5"),
     ],
     "marts.dim_inspection": [
         ("INS-IN", "N07", "Domain one", AS_AT + timedelta(days=56), AS_AT + timedelta(days=67)),
@@ -152,8 +158,10 @@ def test_load_pack_context_reads_the_marts(conn):
     assert [c.characteristic_id for c in line.characteristics] == ["1.2-good-02", "1.2-inadequate-02"]
     assert line.characteristics[1].phrase == "substantial or frequent"
 
+    # Every batch of the year to the as-at date (the periods behind the values), by source and entity.
     assert [(b.batch_id, b.rows_loaded, b.rows_quarantined) for b in ctx.batches] == [
         ("b1", 12, 0),
+        ("b0", 90, 0),
         ("b2", 100, 3),
     ]
     assert ctx.batches[0].loaded_at == datetime(2026, 10, 1, 6, tzinfo=UTC)

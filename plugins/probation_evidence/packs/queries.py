@@ -61,11 +61,19 @@ _EVIDENCE_SQL = """
         f.comparison,
         f.indicative_band
     from marts.dim_indicator as d
-    left join marts.fct_indicator_values as f
-        on
-            f.indicator_id = d.indicator_id
-            and f.provider_id = %s
-            and f.period_end_date = %s
+    left join lateral (
+        -- each indicator's latest provider-level value on or before the as-at date: sources report
+        -- weekly, monthly, quarterly or as snapshots, so their periods need not end on the same day
+        select *
+        from marts.fct_indicator_values as v
+        where
+            v.indicator_id = d.indicator_id
+            and v.provider_id = %s
+            and v.pdu_code is null
+            and v.period_end_date <= %s
+        order by v.period_end_date desc
+        limit 1
+    ) as f on true
     order by d.standard_id, d.indicator_id
 """
 
@@ -84,7 +92,7 @@ _CHARACTERISTICS_SQL = """
 _BATCHES_SQL = """
     select batch_id, source, entity, rows_loaded, rows_quarantined, loaded_at
     from audit.load_batches
-    where provider_id = %s and period_end_date = %s
+    where provider_id = %s and period_end_date <= %s and period_end_date > %s - 366
     order by source, entity, loaded_at, batch_id
 """
 
@@ -230,7 +238,7 @@ def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> l
             rows_quarantined=int(row["rows_quarantined"] or 0),
             loaded_at=row["loaded_at"],
         )
-        for row in _fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at))
+        for row in _fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at, as_at))
     ]
 
 

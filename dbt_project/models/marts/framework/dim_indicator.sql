@@ -15,7 +15,14 @@ final as (
         unit,
         polarity,
         method,
-        caveats
+        caveats,
+        rationale,
+        frequency,
+        disclosure_rule,
+        calculation_type,
+        minimum_denominator,
+        is_small_numerator_disclosive,
+        source_entities
     from indicator_catalogue
 )
 

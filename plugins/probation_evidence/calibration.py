@@ -1,0 +1,105 @@
+"""Score the indicative roll-up against the simulator's hidden truth.
+
+The simulator draws a latent band per provider and standard and generates every source from it; the
+pipeline never reads it. Comparing `marts.fct_standard_indicative_ratings` with it says how far the
+indicators, their thresholds and the roll-up rule recover what generated the data: exact agreement,
+agreement within one band, quadratically weighted kappa and a confusion matrix per standard.
+
+    probation-evidence calibrate [--seed N] [--out output/calibration]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BANDS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+
+
+def weighted_kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Quadratically weighted Cohen's kappa of (truth, indicative) pairs over the four ordered bands."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    k = len(BANDS)
+    index = {band: i for i, band in enumerate(BANDS)}
+    observed = [[0.0] * k for _ in range(k)]
+    for truth, rating in pairs:
+        observed[index[truth]][index[rating]] += 1
+    rows = [sum(r) for r in observed]
+    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+    weight = [[(i - j) ** 2 / (k - 1) ** 2 for j in range(k)] for i in range(k)]
+    disagreement = sum(weight[i][j] * observed[i][j] for i in range(k) for j in range(k))
+    expected = sum(weight[i][j] * rows[i] * cols[j] / n for i in range(k) for j in range(k))
+    return None if expected == 0 else round(1 - disagreement / expected, 3)
+
+
+def score(pairs: list[tuple[str, str | None]]) -> dict:
+    rated = [(t, r) for t, r in pairs if r is not None]
+    matrix = {truth: {rating: 0 for rating in BANDS} for truth in BANDS}
+    for truth, rating in rated:
+        matrix[truth][rating] += 1
+    within_one = sum(abs(BANDS.index(t) - BANDS.index(r)) <= 1 for t, r in rated)
+    return {
+        "providers": len(pairs),
+        "rated": len(rated),
+        "agreement": round(sum(t == r for t, r in rated) / len(rated), 3) if rated else None,
+        "within_one_band": round(within_one / len(rated), 3) if rated else None,
+        "weighted_kappa": weighted_kappa(rated),
+        "confusion_matrix": matrix,
+        "mean_shift": round(sum(BANDS.index(r) - BANDS.index(t) for t, r in rated) / len(rated), 3) if rated else None,
+    }
+
+
+def calibrate(warehouse_url: str, seed: int) -> dict:
+    import psycopg
+
+    from probation_evidence.simulator.truth import provider_bands
+
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            "select provider_id, standard_id, indicative_rating, rule_version"
+            " from marts.fct_standard_indicative_ratings order by provider_id, standard_id"
+        ).fetchall()
+    if not rows:
+        raise LookupError("marts.fct_standard_indicative_ratings is empty: run the pipeline (make demo) first")
+    by_standard: dict[str, list[tuple[str, str | None]]] = {}
+    for provider_id, standard_id, rating, _ in rows:
+        by_standard.setdefault(standard_id, []).append((provider_bands(seed, provider_id)[standard_id], rating))
+    everything = [pair for pairs in by_standard.values() for pair in pairs]
+    return {
+        "seed": seed,
+        "rule_version": rows[0][3],
+        "standards": {standard: score(pairs) for standard, pairs in sorted(by_standard.items())},
+        "all_standards": score(everything),
+    }
+
+
+def render_markdown(result: dict) -> str:
+    lines = [
+        f"# Calibration: indicative bands against the simulator's hidden truth (seed {result['seed']})",
+        "",
+        f"Roll-up rule version {result['rule_version']}. Rows of each matrix are the truth, columns the "
+        "indicative band. Weighted kappa is quadratic: 1 is perfect, 0 is chance.",
+        "",
+        "| standard | providers | agreement | within one band | weighted kappa | mean shift (bands) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in [*result["standards"].items(), ("all", result["all_standards"])]:
+        lines.append(
+            f"| {name} | {s['rated']} of {s['providers']} | {s['agreement']} | {s['within_one_band']} "
+            f"| {s['weighted_kappa']} | {s['mean_shift']} |"
+        )
+    for name, s in result["standards"].items():
+        lines += ["", f"**{name}**", "", "| truth \\ indicative | " + " | ".join(BANDS) + " |", "|---" * 5 + "|"]
+        for truth in BANDS:
+            lines.append(f"| {truth} | " + " | ".join(str(s["confusion_matrix"][truth][r]) for r in BANDS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "calibration.json", out_dir / "calibration.md"
+    json_path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    md_path.write_text(render_markdown(result))
+    return json_path, md_path
