@@ -87,6 +87,22 @@ class Contract:
         raise KeyError(f"{self.source}.{self.entity} has no field {name}")
 
 
+#: Fields every family shares, one definition each (aliases are the header spellings file drops use).
+PROVIDER = Field(
+    "provider_id",
+    "text",
+    "Region code of the provider (e.g. N07).",
+    references="provider",
+    aliases=("Region", "Region Code", "Provider"),
+)
+PDU = Field(
+    "pdu_code",
+    "text",
+    "Probation delivery unit code, within the provider.",
+    references="pdu",
+    aliases=("PDU", "PDU Code", "Delivery Unit"),
+)
+
 #: Load metadata columns on every raw table; the leading underscore marks them as ours, not the source's.
 METADATA_COLUMNS = (
     ("_batch_id", "text not null"),

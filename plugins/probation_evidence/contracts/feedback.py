@@ -3,7 +3,7 @@ case-management tools as CSV or XLSX file drops. Each file covers one quarter, n
 
 from __future__ import annotations
 
-from probation_evidence.contracts.base import Contract, Field
+from probation_evidence.contracts.base import PDU, PROVIDER, Contract, Field
 
 #: Staff survey items. The five `engagement_*` items are the People Survey engagement index questions.
 STAFF_QUESTIONS = (
@@ -21,20 +21,6 @@ ENGAGEMENT_QUESTIONS = STAFF_QUESTIONS[:5]
 POP_QUESTIONS = ("services_easy_to_access", "treated_fairly", "involved_in_plan", "overall_satisfied")
 COMPLAINT_CATEGORIES = ("staff_conduct", "supervision_arrangements", "accommodation", "communication", "other")
 
-PROVIDER = Field(
-    "provider_id",
-    "text",
-    "Region code of the provider (e.g. N07).",
-    references="provider",
-    aliases=("Region", "Region Code", "Provider"),
-)
-PDU = Field(
-    "pdu_code",
-    "text",
-    "Probation delivery unit code, within the provider.",
-    references="pdu",
-    aliases=("PDU", "PDU Code", "Delivery Unit"),
-)
 QUARTER = Field(
     "quarter_end_date",
     "date",

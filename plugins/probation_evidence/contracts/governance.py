@@ -3,7 +3,7 @@ inspection actions, sent quarterly as file drops (each file a register snapshot 
 
 from __future__ import annotations
 
-from probation_evidence.contracts.base import Contract, Field
+from probation_evidence.contracts.base import PROVIDER, Contract, Field
 
 BOARDS = (
     "Local Criminal Justice Board",
@@ -17,13 +17,6 @@ BOARDS = (
 RISK_STATUSES = ("open", "closed")
 ACTION_ORIGINS = ("inspection", "internal_audit", "serious_further_offence_review")
 
-PROVIDER = Field(
-    "provider_id",
-    "text",
-    "Region code of the provider (e.g. N07).",
-    references="provider",
-    aliases=("Region", "Region Code", "Provider"),
-)
 QUARTER = Field(
     "quarter_end_date",
     "date",

@@ -3,20 +3,13 @@ roster, sent quarterly as file drops (each file a snapshot as at the quarter end
 
 from __future__ import annotations
 
-from probation_evidence.contracts.base import Contract, Field
+from probation_evidence.contracts.base import PROVIDER, Contract, Field
 
 CATEGORIES = ("universal", "targeted", "specialist")
 DELIVERY = ("in_house", "partner")
 OUTCOMES = ("completed", "withdrawn", "ongoing", "not_started")
 VOLUNTEER_ROLES = ("mentor", "volunteer", "peer_mentor")
 
-PROVIDER = Field(
-    "provider_id",
-    "text",
-    "Region code of the provider (e.g. N07).",
-    references="provider",
-    aliases=("Region", "Region Code", "Provider"),
-)
 QUARTER = Field(
     "quarter_end_date",
     "date",

@@ -6,12 +6,10 @@ so one extract carries a year of history and successive extracts overlap.
 
 from __future__ import annotations
 
-from probation_evidence.contracts.base import Contract, Field
+from probation_evidence.contracts.base import PDU, PROVIDER, Contract, Field
 
 GRADES = ("PO", "PSO", "SPO", "PQiP")
 
-PROVIDER = Field("provider_id", "text", "Region code of the provider (e.g. N07).", references="provider")
-PDU = Field("pdu_code", "text", "Probation delivery unit code, within the provider.", references="pdu")
 AS_AT = Field("as_at_date", "date", "Date the extract describes.", is_period=True)
 STAFF_ID = Field("staff_id", "text", "Pseudonymised staff identifier; never a name.")
 
