@@ -11,10 +11,10 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test stop lint format test-only seeds docs bench clean
+.PHONY: help install demo test stop lint format test-only seeds docs docs-site bench bench-load bench-incremental clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(TOOLS)/bin/uv:
 	@echo "==> uv not found: installing uv $(UV_VERSION) into $(TOOLS) (local to this checkout)"
@@ -51,11 +51,21 @@ format: install  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
 
-bench: install  ## loader benchmark at national size (WAREHOUSE_URL honoured); writes benchmarks/results/load.json
+bench: bench-load bench-incremental  ## every benchmark (WAREHOUSE_URL honoured); results in benchmarks/results/
+
+bench-load: install  ## loader against ADBC, COPY and insert_rows at national size: benchmarks/results/load.json
 	$(BIN)/python benchmarks/load_benchmark.py
+
+bench-incremental: install  ## full build against one-week build of the weekly history: results/incremental.json
+	$(BIN)/python benchmarks/incremental_benchmark.py
 
 docs: install  ## regenerate docs/sources.md from the source contracts
 	$(BIN)/python -m probation_evidence.source_docs
+
+docs-site: install  ## the dbt docs site, catalog read from the warehouse (run make demo first for the data)
+	DBT_TARGET_PATH=$(CURDIR)/output/dbt-docs DBT_LOG_PATH=$(CURDIR)/output/dbt-docs/logs \
+		$(BIN)/python -m probation_evidence.dbt_runner docs generate --static
+	@echo "==> dbt docs: output/dbt-docs/static_index.html (one self-contained file: open it in a browser)"
 
 seeds: install  ## regenerate the framework and reference seeds from their source text
 	$(BIN)/probation-evidence seeds

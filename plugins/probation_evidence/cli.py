@@ -9,6 +9,7 @@ probation-evidence seeds [--check]           regenerate the framework and refere
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date
@@ -62,6 +63,15 @@ def _airflow(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from probation_evidence import calibration, warehouse
 
+    if args.held_out or args.combine:
+        if args.held_out:
+            combined = calibration.run_held_out(args.held_out, settings.DEMO_AS_AT, args.out)
+        else:
+            combined = calibration.combine([json.loads(path.read_text()) for path in args.combine])
+        json_path, md_path = calibration.write_combined(combined, args.out)
+        print(calibration.render_combined_markdown(combined))
+        print(f"written: {json_path} and {md_path}")
+        return 0
     result = calibration.calibrate(warehouse.resolve(start=False).url(), args.seed or settings.simulator_seed())
     json_path, md_path = calibration.write(result, args.out)
     print(calibration.render_markdown(result))
@@ -95,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="score the indicative bands against the simulator's hidden truth")
     cal.add_argument("--seed", type=int, default=None, help="the simulator seed the data came from")
     cal.add_argument("--out", type=Path, default=settings.project_root() / "output" / "calibration")
+    pool = cal.add_mutually_exclusive_group()
+    pool.add_argument(
+        "--held-out", type=int, nargs="+", metavar="SEED",
+        help="run the whole pipeline on fresh data for each seed (own database and folders) and pool the scores",
+    )  # fmt: skip
+    pool.add_argument("--combine", type=Path, nargs="+", metavar="JSON", help="pool calibration.json files")
     cal.set_defaults(func=_calibrate)
 
     seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")

@@ -2,14 +2,19 @@
 evidence packs.
 
 Runs every DAG with `airflow dags test` (real task runs, real dbt through Cosmos, real PostgreSQL),
-then runs them all again and proves nothing in `raw`, `audit` or `marts` changed.
+then runs them all again and proves nothing in `raw`, `audit`, `intermediate` or `marts` changed. On the
+built warehouse it also generates the dbt docs and checks every column of every relation is described, and
+sends a corrected weekly return through the incremental workload model.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 
-from probation_evidence import demo, ingest, settings
+from probation_evidence import contracts, dbt_runner, demo, ingest, landing, loading, settings
 from probation_evidence.orchestration import FAMILIES
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
@@ -17,13 +22,13 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 FINGERPRINT = """
 select table_schema || '.' || table_name
 from information_schema.tables
-where table_schema in ('raw', 'audit', 'marts') and table_type = 'BASE TABLE'
+where table_schema in ('raw', 'audit', 'intermediate', 'marts') and table_type = 'BASE TABLE'
 order by 1
 """
 
 
 def fingerprint(conn) -> dict[str, tuple[int, str]]:
-    """Row count and an order-independent hash of every row of every raw, audit and mart table."""
+    """Row count and an order-independent hash of every row of every raw, audit, intermediate and mart table."""
     tables = [row[0] for row in conn.execute(FINGERPRINT).fetchall()]
     result = {}
     for table in tables:
@@ -120,3 +125,124 @@ def test_a_second_run_changes_no_row(pipeline_state, warehouse_url, conn):
 
     assert fingerprint(conn) == before
     assert {p: p.read_bytes() for p in (pipeline_state / "packs").rglob("*.html")} == packs_before
+
+
+@pytest.fixture
+def dbt_target(tmp_path, monkeypatch):
+    """dbt writes its artifacts to a folder of the test's own, never the project's target/."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    return tmp_path / "target"
+
+
+def test_dbt_docs_generate_describes_every_column_the_warehouse_holds(pipeline_state, warehouse_url, dbt_target):
+    dbt_runner.run(["docs", "generate"], url=warehouse_url)
+
+    manifest = json.loads((dbt_target / "manifest.json").read_text())
+    catalog = json.loads((dbt_target / "catalog.json").read_text())
+    assert (dbt_target / "index.html").exists()
+    documented = {**manifest["nodes"], **manifest["sources"]}
+    checked, missing = 0, []
+    for unique_id, entry in [*catalog["nodes"].items(), *catalog["sources"].items()]:
+        node = documented[unique_id]
+        for column in entry["columns"]:
+            checked += 1
+            if not (node["columns"].get(column.lower()) or {}).get("description", "").strip():
+                missing.append(f"{unique_id}.{column}")
+    kinds = {documented[u]["resource_type"] for u in [*catalog["nodes"], *catalog["sources"]]}
+    assert kinds == {"model", "seed", "source"}
+    assert checked > 500
+    assert not missing, "columns in the warehouse that the dbt docs do not describe:\n" + "\n".join(missing)
+
+
+# The row versions (xmin) of the other providers' rows: unchanged unless a build rewrote them.
+ROW_VERSIONS = (
+    "select string_agg(xmin::text, ',' order by indicator_count_id)"
+    " from intermediate.int_workload_indicators_counted where provider_id <> %s"
+)
+
+WORKLOAD_COUNTS = """
+select indicator_id, coalesce(pdu_code, 'ALL'), period_end_date, numerator, denominator, source_batch_ids
+from intermediate.int_workload_indicators_counted
+where provider_id = %s
+order by 1, 2, 3
+"""
+
+
+def test_a_corrected_weekly_return_is_counted_incrementally_as_a_full_rebuild_would(
+    pipeline_state, warehouse_url, conn, dbt_target
+):
+    """Runs last in this module: it replaces a slice, then puts the original back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = pipeline_state / "landing"
+    provider_id, week = (
+        "N07",
+        conn.execute(
+            "select max(period_end_date) - 14 from audit.load_batches where entity = 'weekly_caseload'"
+        ).fetchone()[0],
+    )
+    original_batch = conn.execute(
+        "select batch_id from audit.load_batches where entity = 'weekly_caseload' and provider_id = %s"
+        " and period_end_date = %s",
+        [provider_id, week],
+    ).fetchone()[0]
+    original = landing.Manifest.from_dict(json.loads(next(root.rglob(f"{original_batch}.manifest.json")).read_text()))
+    before = conn.execute(WORKLOAD_COUNTS, [provider_id]).fetchall()
+    other_providers = conn.execute(
+        "select count(*), md5(string_agg(t::text, '|' order by indicator_count_id))"
+        " from intermediate.int_workload_indicators_counted as t where provider_id <> %s",
+        [provider_id],
+    ).fetchone()
+    untouched = conn.execute(ROW_VERSIONS, [provider_id]).fetchone()[0]
+    conn.rollback()
+
+    # The provider resubmits that week with every practitioner over 110% capacity.
+    table = pq.read_table(root / original.path)
+    column = table.schema.get_field_index("capacity_pct")
+    over = pa.array(["250"] * table.num_rows).cast(table.schema.field(column).type)
+    corrected = table.set_column(column, table.schema.field(column), over)
+    contract = contracts.get_contract("workload", "weekly_caseload")
+    replacement = landing.land_table(corrected, contract, provider_id, week, root)
+    with warehouse_connection(warehouse_url) as load_conn:
+        assert loading.load_landed_file(load_conn, replacement, root).status == "loaded"
+    dbt_runner.run(["run", "--select", "int_workload_indicators_counted"], url=warehouse_url)
+    incremental = conn.execute(WORKLOAD_COUNTS, [provider_id]).fetchall()
+    assert conn.execute(ROW_VERSIONS, [provider_id]).fetchone()[0] == untouched, (
+        "an incremental build rewrites no row of a provider whose returns did not change"
+    )
+    conn.rollback()
+
+    changed = {(row[0], row[1], row[2]) for row in set(incremental) ^ set(before)}
+    # The corrected week changes; a later week can change only through W03 (four weeks over 110%).
+    assert {period for *_, period in changed} <= {week + timedelta(days=d) for d in (0, 7, 14)}
+    assert {indicator for indicator, _, period in changed if period != week} <= {"W03"}
+    assert ("W02", "ALL", week) in changed
+    w02 = next(row for row in incremental if row[:3] == ("W02", "ALL", week))
+    assert w02[3] == w02[4], "every practitioner is over 110% in the corrected return"
+    assert w02[5] == replacement.batch_id
+
+    dbt_runner.run(["run", "--full-refresh", "--select", "int_workload_indicators_counted"], url=warehouse_url)
+    assert conn.execute(WORKLOAD_COUNTS, [provider_id]).fetchall() == incremental
+    conn.rollback()
+
+    # The original return is resubmitted: the incremental build puts every count back as it was.
+    with warehouse_connection(warehouse_url) as load_conn:
+        assert loading.load_landed_file(load_conn, original, root).status == "loaded"
+    dbt_runner.run(["run", "--select", "int_workload_indicators_counted"], url=warehouse_url)
+    assert conn.execute(WORKLOAD_COUNTS, [provider_id]).fetchall() == before
+    assert (
+        conn.execute(
+            "select count(*), md5(string_agg(t::text, '|' order by indicator_count_id))"
+            " from intermediate.int_workload_indicators_counted as t where provider_id <> %s",
+            [provider_id],
+        ).fetchone()
+        == other_providers
+    )
+
+
+def warehouse_connection(url):
+    import psycopg
+
+    return psycopg.connect(url.url())

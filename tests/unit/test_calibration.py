@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from probation_evidence.calibration import score, weighted_kappa
+import pytest
+
+from probation_evidence.calibration import combine, render_combined_markdown, score, weighted_kappa
 
 
 def test_perfect_agreement_has_kappa_one():
@@ -30,3 +32,29 @@ def test_unrated_providers_are_counted_but_not_scored():
     assert result["within_one_band"] == 1.0
     assert result["confusion_matrix"]["Inadequate"]["Requires improvement"] == 1
     assert result["mean_shift"] == -0.5
+
+
+def _result(seed: int, pairs: list[tuple[str, str | None]], version: str = "2026.1") -> dict:
+    return {"seed": seed, "rule_version": version, "standards": {"1.1": score(pairs)}, "all_standards": score(pairs)}
+
+
+def test_combining_seeds_pools_every_provider_once():
+    first = _result(1, [("Good", "Good"), ("Inadequate", "Requires improvement")])
+    second = _result(2, [("Outstanding", "Outstanding"), ("Good", None)])
+    pooled = combine([first, second])
+    assert pooled["seeds"] == [1, 2]
+    assert (pooled["all_standards"]["providers"], pooled["all_standards"]["rated"]) == (4, 3)
+    assert pooled["all_standards"]["agreement"] == round(2 / 3, 3)
+    assert pooled["standards"]["1.1"]["confusion_matrix"]["Inadequate"]["Requires improvement"] == 1
+    assert pooled["all_standards"]["weighted_kappa"] == weighted_kappa(
+        [("Good", "Good"), ("Inadequate", "Requires improvement"), ("Outstanding", "Outstanding")]
+    )
+    assert pooled["per_seed"]["2"]["rated"] == 1
+    text = render_combined_markdown(pooled)
+    assert text.startswith("# Calibration on held-out seeds (1, 2), pooled")
+    assert "| 1 | 0.5 | 1.0 |" in text
+
+
+def test_results_under_different_rule_versions_are_not_pooled():
+    with pytest.raises(ValueError, match="different roll-up rule versions"):
+        combine([_result(1, [("Good", "Good")]), _result(2, [("Good", "Good")], version="2027.1")])

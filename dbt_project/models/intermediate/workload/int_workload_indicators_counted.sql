@@ -1,10 +1,84 @@
 -- Workload (WMT) indicators (W01-W05, W07) in long format: numerator and denominator per provider
 -- and PDU for each week of weekly returns.
+--
+-- Incremental, because the weekly return is the one source that grows without bound (a row per
+-- practitioner per week: about a million rows a year nationally). A build after the first recomputes
+-- only the provider-weeks that a new or replaced load batch touches, and the three weeks after each
+-- (their sustained-overload count, W03, looks back four weeks); it reads the returns of those weeks and
+-- the three before them. A batch counts as new when no row here lists it in source_batch_ids, so a
+-- corrected resubmission (a new batch for the same slice) is picked up too. `dbt build --full-refresh`
+-- recomputes every week.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['provider_id', 'period_end_date'],
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 weekly_caseload as (
     select * from {{ ref('stg_workload__weekly_caseload') }}
 ),
+
+{% if is_incremental() %}
+
+    load_batches as (
+        select * from {{ source('audit', 'load_batches') }}
+    ),
+
+    counted_batches as (
+        select distinct unnest(string_to_array(source_batch_ids, ',')) as batch_id
+        from {{ this }}
+    ),
+
+    new_batches as (
+        select
+            load_batches.provider_id,
+            load_batches.period_end_date as week_ending_date
+        from load_batches
+        left join counted_batches
+            on load_batches.batch_id = counted_batches.batch_id
+        where
+            load_batches.source = 'workload'
+            and load_batches.entity = 'weekly_caseload'
+            and counted_batches.batch_id is null
+    ),
+
+    weeks_to_rebuild as (
+        select distinct
+            new_batches.provider_id,
+            new_batches.week_ending_date + weeks_after.days_after as week_ending_date
+        from new_batches
+        cross join (values (0), (7), (14), (21)) as weeks_after (days_after)
+    ),
+
+    -- The batches of the weeks to rebuild and of the three weeks before each.
+    batches_to_read as (
+        select distinct load_batches.batch_id
+        from load_batches
+        inner join weeks_to_rebuild
+            on
+                load_batches.provider_id = weeks_to_rebuild.provider_id
+                and load_batches.period_end_date
+                between weeks_to_rebuild.week_ending_date - 21 and weeks_to_rebuild.week_ending_date
+        where load_batches.source = 'workload' and load_batches.entity = 'weekly_caseload'
+    ),
+
+    caseload_in_scope as (
+        select * from weekly_caseload
+        where batch_id in (select batches_to_read.batch_id from batches_to_read)
+    ),
+
+{% else %}
+
+caseload_in_scope as (
+    select * from weekly_caseload
+),
+
+{% endif %}
 
 -- Sustained overload: over 110% in this week and each of the three weeks before it; only
 -- practitioners with a return in all four weeks are counted.
@@ -13,7 +87,7 @@ caseload_flagged as (
         *,
         count(*) over last_four_weeks as weeks_returned,
         count(*) filter (where capacity_pct > 110) over last_four_weeks as weeks_over_110_pct
-    from weekly_caseload
+    from caseload_in_scope
     window last_four_weeks as (
         partition by provider_id, staff_id
         order by week_ending_date
@@ -54,6 +128,15 @@ final as (
         denominator,
         source_batch_ids
     from counted
+    {% if is_incremental() -%}
+        where
+            (provider_id, period_end_date) in (
+                select
+                    weeks_to_rebuild.provider_id,
+                    weeks_to_rebuild.week_ending_date
+                from weeks_to_rebuild
+            )
+    {%- endif %}
 )
 
 select * from final

@@ -50,7 +50,7 @@ counted as (
             where latest_values.indicative_band = 'Requires improvement'
         ) as requires_improvement_count,
         count(*) filter (where latest_values.indicative_band = 'Inadequate') as inadequate_count,
-        round(avg(ratings.rating_rank), 3) as mean_points
+        cast(round(avg(ratings.rating_rank), 3) as numeric(4, 3)) as mean_points
     from latest_values
     inner join indicators
         on latest_values.indicator_id = indicators.indicator_id

@@ -1,0 +1,120 @@
+"""The dbt project's house rules, read from a fresh `dbt parse` manifest (no database needed).
+
+Every model, seed and source is described, and so is every column it declares; every model has a
+primary key (a column tested both unique and not_null); every mart has an enforced contract; every
+source has freshness; names follow the layer's convention; incremental models say how they merge and
+what happens when their columns change. That the declared columns are all the columns a model really
+has is checked against the warehouse's catalog after a real build (tests/e2e/test_pipeline.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from probation_evidence import dbt_runner
+
+PACKAGE = "probation_evidence"
+NAME_PATTERNS = {
+    "staging": r"stg_[a-z]+__[a-z_]+",
+    "intermediate": r"int_[a-z_]+_[a-z]+",  # int_<entity>_<verb>, as STYLE.md shows
+    "marts": r"(fct|dim|bridge)_[a-z_]+",
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory, monkeypatch_module):
+    target = tmp_path_factory.mktemp("dbt-target")
+    monkeypatch_module.setenv("DBT_TARGET_PATH", str(target))
+    monkeypatch_module.setenv("DBT_LOG_PATH", str(target / "logs"))
+    dbt_runner.run(["parse"])
+    return json.loads((target / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def _ours(manifest, *kinds: str) -> list[dict]:
+    nodes = [*manifest["nodes"].values(), *manifest["sources"].values()]
+    return [n for n in nodes if n["package_name"] == PACKAGE and n["resource_type"] in kinds]
+
+
+def _tests_by_column(manifest) -> dict[tuple[str, str | None], set[str]]:
+    found: dict[tuple[str, str | None], set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("attached_node"):
+            continue
+        name = (node.get("test_metadata") or {}).get("name")
+        found.setdefault((node["attached_node"], node.get("column_name")), set()).add(name)
+    return found
+
+
+def test_every_model_seed_and_source_is_described_with_every_declared_column(manifest):
+    missing = []
+    for node in _ours(manifest, "model", "seed", "source"):
+        if not node["description"].strip():
+            missing.append(node["unique_id"])
+        if not node["columns"]:
+            missing.append(f"{node['unique_id']}: no columns declared")
+        missing += [
+            f"{node['unique_id']}.{name}"
+            for name, column in node["columns"].items()
+            if not column["description"].strip()
+        ]
+    assert not missing, "described nowhere:\n" + "\n".join(missing)
+
+
+def test_every_model_has_a_primary_key(manifest):
+    tests = _tests_by_column(manifest)
+    without = [
+        node["name"]
+        for node in _ours(manifest, "model")
+        if not any(
+            {"unique", "not_null"} <= names for (owner, column), names in tests.items() if owner == node["unique_id"]
+        )
+    ]
+    assert not without, f"models with no column tested unique and not_null: {without}"
+
+
+def test_every_mart_is_a_table_with_an_enforced_contract(manifest):
+    marts = [n for n in _ours(manifest, "model") if n["fqn"][1] == "marts"]
+    assert len(marts) >= 9
+    for node in marts:
+        assert node["config"]["contract"]["enforced"], f"{node['name']}: contract not enforced"
+        assert node["config"]["materialized"] == "table", node["name"]
+        for name, column in node["columns"].items():
+            assert column["data_type"], f"{node['name']}.{name}: a contract column needs a data_type"
+
+
+def test_every_source_has_freshness(manifest):
+    sources = _ours(manifest, "source")
+    assert len(sources) >= 25  # 23 raw entities and the two audit tables
+    for source in sources:
+        freshness = source["freshness"] or {}
+        assert source["loaded_at_field"], source["unique_id"]
+        assert (freshness.get("warn_after") or {}).get("count"), source["unique_id"]
+        assert (freshness.get("error_after") or {}).get("count"), source["unique_id"]
+
+
+def test_model_names_follow_their_layer(manifest):
+    wrong = []
+    for node in _ours(manifest, "model"):
+        layer = node["fqn"][1]
+        if not re.fullmatch(NAME_PATTERNS[layer], node["name"]):
+            wrong.append(f"{layer}/{node['name']}")
+    assert not wrong, wrong
+
+
+def test_incremental_models_state_their_key_strategy_and_schema_change_rule(manifest):
+    incremental = [n for n in _ours(manifest, "model") if n["config"]["materialized"] == "incremental"]
+    assert [n["name"] for n in incremental] == ["int_workload_indicators_counted"]
+    for node in incremental:
+        assert node["config"]["unique_key"], node["name"]
+        assert node["config"]["incremental_strategy"] == "delete+insert", node["name"]
+        assert node["config"]["on_schema_change"] in {"fail", "append_new_columns", "sync_all_columns"}
