@@ -20,7 +20,8 @@ history: the full build should roughly double, the one-week build should not. Ea
 command's wall time and, from `run_results.json`, the incremental model's own execution time. The
 staging tests over the whole weekly history are timed once, separately (`dbt test --select
 stg_workload__weekly_caseload`), because they read every row whatever the build. A final check compares
-the incrementally built table with a full rebuild, row for row.
+the incrementally built table with a full rebuild, row for row. Last, six more weeks are loaded with
+and without the raw table's `_batch_id` index (alternating) to record what the index costs the loader.
 
 Honours `WAREHOUSE_URL`; otherwise the project's embedded PostgreSQL is started. Results go to
 `benchmarks/results/incremental.json`. The exit status never depends on speed.
@@ -64,23 +65,36 @@ def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
         conn.execute(f"set role {settings.LOADER_ROLE}")  # as the loader does: default privileges apply
         for contract in contracts.CONTRACTS.values():
             conn.execute(contracts.create_table_sql(contract))
+            if contracts.create_index_sql(contract):
+                conn.execute(contracts.create_index_sql(contract))
     return url
 
 
-def load_weeks(url: warehouse.WarehouseUrl, weeks: list[date], seed: int, root: Path) -> int:
-    """Generate, land and load the national weekly returns of `weeks` for every provider; rows loaded."""
-    import psycopg
+def land_weeks(weeks: list[date], seed: int, root: Path) -> list:
+    """Generate and land the national weekly returns of `weeks` for every provider; their manifests."""
     import pyarrow as pa
 
     contract = contracts.get_contract("workload", "weekly_caseload")
-    loaded = 0
+    return [
+        landing.land_table(
+            pa.Table.from_pylist(generate_weekly_caseload(seed, week, provider_id, size="national")),
+            contract, provider_id, week, root,
+        )
+        for week in weeks
+        for provider_id in ingest.provider_ids()
+    ]  # fmt: skip
+
+
+def load_manifests(url: warehouse.WarehouseUrl, manifests: list, root: Path) -> int:
+    """Load landed files with the real loader; rows loaded."""
+    import psycopg
+
     with psycopg.connect(url.url()) as conn:
-        for week in weeks:
-            for provider_id in ingest.provider_ids():
-                rows = generate_weekly_caseload(seed, week, provider_id, size="national")
-                manifest = landing.land_table(pa.Table.from_pylist(rows), contract, provider_id, week, root)
-                loaded += loading.load_landed_file(conn, manifest, root).rows_loaded
-    return loaded
+        return sum(loading.load_landed_file(conn, manifest, root).rows_loaded for manifest in manifests)
+
+
+def load_weeks(url: warehouse.WarehouseUrl, weeks: list[date], seed: int, root: Path) -> int:
+    return load_manifests(url, land_weeks(weeks, seed, root), root)
 
 
 def dbt(url: warehouse.WarehouseUrl, *args: str) -> dict:
@@ -123,6 +137,34 @@ def row_count(url: warehouse.WarehouseUrl) -> int:
         return conn.execute("select count(*) from raw.workload_weekly_caseload").fetchone()[0]
 
 
+def index_cost(url, weeks: list[date], seed: int, root: Path) -> dict:
+    """Load time of a national week with and without the raw table's `_batch_id` index, alternating."""
+    import psycopg
+
+    contract = contracts.get_contract("workload", "weekly_caseload")
+    timings: dict[str, list[float]] = {"with_index": [], "without_index": []}
+    for i, week in enumerate(weeks):
+        indexed = i % 2 == 0
+        manifests = land_weeks([week], seed, root)  # generating and landing are not timed
+        with psycopg.connect(url.url(), autocommit=True) as conn:
+            if indexed:
+                conn.execute(contracts.create_index_sql(contract))
+            else:
+                conn.execute(f"drop index if exists raw.{contracts.batch_index_name(contract)}")
+            conn.execute("checkpoint")
+        # Without the index, the loader must not put it back (it creates it when missing).
+        loading.batch_index_name = contracts.batch_index_name if indexed else (lambda _contract: None)
+        started = time.perf_counter()
+        rows = load_manifests(url, manifests, root)
+        timings["with_index" if indexed else "without_index"].append(rows / (time.perf_counter() - started))
+    loading.batch_index_name = contracts.batch_index_name
+    with psycopg.connect(url.url(), autocommit=True) as conn:
+        conn.execute(contracts.create_index_sql(contract))
+    result = {k: round(statistics.median(v)) for k, v in timings.items()}
+    result["ratio"] = round(result["with_index"] / result["without_index"], 2)
+    return {"loader_rows_per_s": result, "weeks": [w.isoformat() for w in weeks]}
+
+
 def measure_at(url, history: int, next_weeks: list[date], repeats: int, seed: int, root: Path) -> dict:
     print(f"history {history} weeks ({row_count(url):,} rows): full builds", flush=True)
     full = [dbt(url, "build", "--full-refresh", "--select", SELECTION) for _ in range(repeats)]
@@ -152,7 +194,7 @@ def main() -> int:
     print(f"warehouse: {server.masked} (database {BENCH_DB})", flush=True)
     url = bench_url(server)
     half = args.weeks // 2
-    span = args.weeks + 2 * args.repeats
+    span = args.weeks + 2 * args.repeats + 6
     weeks = [FIRST_WEEK + timedelta(weeks=i) for i in range(span)]
     with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
         root = Path(tmp) / "landing"
@@ -167,10 +209,14 @@ def main() -> int:
         rest = weeks[half + args.repeats : args.weeks + args.repeats]
         load_weeks(url, rest, args.seed, root)
         second = measure_at(
-            url, args.weeks + args.repeats, weeks[args.weeks + args.repeats :], args.repeats, args.seed, root
+            url, args.weeks + args.repeats, weeks[args.weeks + args.repeats : -6], args.repeats, args.seed, root
         )
+        print("loader with and without the _batch_id index, alternating weeks", flush=True)
+        loading_cost = index_cost(url, weeks[-6:], args.seed, root)
         print("staging tests over the whole history", flush=True)
         staging_tests = dbt(url, "test", "--select", "stg_workload__weekly_caseload")
+        # The six weeks just loaded are caught up in one incremental build, then compared with a rebuild.
+        dbt(url, "run", "--select", MODEL)
         incremental = table_digest(url)
         dbt(url, "run", "--full-refresh", "--select", MODEL)
         rebuilt = table_digest(url)
@@ -197,6 +243,7 @@ def main() -> int:
             ),
         },
         "staging_tests_over_history": staging_tests,
+        "batch_index_load_cost": loading_cost,
         "incremental_equals_full_rebuild": incremental == rebuilt,
         "rows_in_model": rebuilt[0],
     }

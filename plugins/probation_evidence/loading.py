@@ -15,7 +15,15 @@ from datetime import date
 from pathlib import Path
 
 from probation_evidence import landing, settings
-from probation_evidence.contracts import METADATA_COLUMNS, Contract, Field, create_table_sql, get_contract
+from probation_evidence.contracts import (
+    METADATA_COLUMNS,
+    Contract,
+    Field,
+    batch_index_name,
+    create_index_sql,
+    create_table_sql,
+    get_contract,
+)
 
 log = logging.getLogger(__name__)
 
@@ -429,6 +437,10 @@ def load_landed_file(
         cur.execute(f"set local role {settings.LOADER_ROLE}")
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", ["|".join(map(str, slice_args))])
         cur.execute(create_table_sql(contract))
+        index = batch_index_name(contract)
+        # Checked first: `create index if not exists` would lock the table against the other slices' loads.
+        if index and cur.execute("select to_regclass(%s)", [f"raw.{index}"]).fetchone()[0] is None:
+            cur.execute(create_index_sql(contract))
         cur.execute(
             "select batch_id, file_sha256 from audit.load_batches"
             " where source = %s and entity = %s and provider_id = %s and period_end_date = %s",

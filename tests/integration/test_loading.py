@@ -168,3 +168,35 @@ def test_duplicates_are_found_without_the_manifest_list_too(conn, landing_root):
     assert (result.rows_loaded, result.rows_quarantined) == (29, 2)
     rows = conn.execute("select row_number from audit.quarantine where batch_id = %s order by 1", [manifest.batch_id])
     assert [r[0] for r in rows.fetchall()] == [30, 31]
+
+
+def test_raw_tables_that_grow_every_week_are_indexed_by_batch_and_snapshots_are_not(conn, landing_root):
+    from probation_evidence.contracts import get_contract
+
+    weekly = get_contract("workload", "weekly_caseload")
+    week = date(2025, 3, 30)  # a Sunday of its own
+    row = {
+        "provider_id": PROVIDER, "staff_id": "STF-000000000001", "pdu_code": "N07-01", "grade": "PO",
+        "week_ending_date": week.isoformat(), "active_cases": "30", "high_tier_cases": "3", "total_points": "180",
+        "contracted_hours": "37", "reduction_hours": "0", "available_points": "200", "capacity_pct": "90",
+    }  # fmt: skip
+    table = pa.table({c: pa.array([row[c]], pa.string()) for c in weekly.column_names})
+    manifest = land_table(table, weekly, PROVIDER, week, landing_root)
+    assert load_landed_file(conn, manifest, landing_root).rows_loaded == 1
+    staff = land_table(staff_table([good_row(1)]), STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
+    load_landed_file(conn, staff, landing_root)
+
+    indexes = dict(
+        conn.execute(
+            "select tablename, string_agg(indexdef, '; ') from pg_indexes where schemaname = 'raw'"
+            " and tablename in ('workload_weekly_caseload', 'staffing_staff') group by tablename"
+        ).fetchall()
+    )
+    assert "workload_weekly_caseload" in indexes and "(_batch_id)" in indexes["workload_weekly_caseload"]
+    assert "staffing_staff" not in indexes
+    # A replaced weekly slice is found through the index, not by reading the whole history.
+    conn.execute("set local enable_seqscan = off")
+    plan = conn.execute(
+        "explain delete from raw.workload_weekly_caseload where _batch_id = %s", ["any-batch"]
+    ).fetchall()
+    assert "workload_weekly_caseload_batch_id_idx" in " ".join(line for (line,) in plan)

@@ -7,6 +7,8 @@ from probation_evidence.contracts.base import (
     METADATA_COLUMNS,
     Contract,
     Field,
+    batch_index_name,
+    create_index_sql,
     create_table_sql,
     normalise_header,
 )
@@ -42,6 +44,8 @@ __all__ = [
     "METADATA_COLUMNS",
     "Contract",
     "Field",
+    "batch_index_name",
+    "create_index_sql",
     "create_table_sql",
     "families",
     "family_contracts",

@@ -122,3 +122,19 @@ def create_table_sql(contract: Contract) -> str:
     columns = [f"    {f.name} {f.pg_type}" for f in contract.fields]
     columns += [f"    {name} {ddl}" for name, ddl in METADATA_COLUMNS]
     return f"create table if not exists {contract.qualified_table} (\n" + ",\n".join(columns) + "\n)"
+
+
+#: Frequencies whose raw tables grow without bound (a weekly return adds ~20k rows a week nationally).
+#: Their tables are indexed by batch: replacing a slice, and reading the batches an incremental model needs,
+#: then touch those batches' rows only, never the whole history.
+GROWING_FREQUENCIES = frozenset({"weekly"})
+
+
+def batch_index_name(contract: Contract) -> str | None:
+    return f"{contract.table}_batch_id_idx" if contract.frequency in GROWING_FREQUENCIES else None
+
+
+def create_index_sql(contract: Contract) -> str | None:
+    """DDL of the raw table's index on `_batch_id`, for contracts whose tables grow without bound; else None."""
+    name = batch_index_name(contract)
+    return f"create index if not exists {name} on {contract.qualified_table} (_batch_id)" if name else None
