@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test stop lint format test-only seeds docs docs-site bench bench-load bench-incremental clean
+.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site bench bench-load bench-incremental clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,15 +30,30 @@ dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project -n
 
 install: $(VENV)/.installed dbt_project/target/manifest.json  ## create .venv from uv.lock and parse the dbt project
 
+# Pack PDFs and the browser tests drive Debian's chromium; poppler-utils checks the PDFs. As root they are
+# installed from Debian's packages when missing (about 20 s); otherwise the command to run is printed.
+BROWSER_PACKAGES := chromium poppler-utils
+browser-deps:  ## chromium and poppler-utils (Debian packages) for pack PDFs and browser tests
+	@if { [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] || command -v chromium >/dev/null; } \
+		&& command -v pdfinfo >/dev/null && command -v pdftotext >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "==> installing $(BROWSER_PACKAGES) from Debian's packages"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; \
+	else \
+		echo "chromium and poppler-utils are missing: run  sudo apt-get install -y $(BROWSER_PACKAGES)" \
+			"(or set CHROMIUM_PATH to a Chromium binary)" >&2; exit 1; \
+	fi
+
 demo: install  ## run the whole pipeline through Airflow and say where the packs are
 	$(BIN)/probation-evidence demo
 
-test: install  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
+test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-test-only: install  ## the tests without lint
+test-only: install browser-deps  ## the tests without lint
 	$(BIN)/pytest
 
 lint: install  ## ruff and sqlfluff (sqlfluff's dbt templater needs a database: the warehouse is started)
