@@ -45,7 +45,7 @@ browser-deps:  ## chromium and poppler-utils (Debian packages) for pack PDFs and
 			"(or set CHROMIUM_PATH to a Chromium binary)" >&2; exit 1; \
 	fi
 
-demo: install  ## run the whole pipeline through Airflow and say where the packs are
+demo: install browser-deps  ## run the whole pipeline through Airflow and say where the packs are
 	$(BIN)/probation-evidence demo
 
 test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)

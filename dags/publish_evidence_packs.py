@@ -2,10 +2,11 @@
 ### Publish evidence packs ahead of inspections
 
 Daily: finds the inspections whose fieldwork starts within the lead window (`PACK_LEAD_DAYS`, default
-56 days) of the run's date, and writes a self-contained HTML evidence pack for each under
-`output/packs/<inspection_id>/`, showing every indicator beside the framework characteristic statements
-it bears on. The pack is built from the marts as they stand; rendering is deterministic, so a rerun
-writes the same bytes.
+56 days) of the run's date, and writes an evidence pack for each under `output/packs/<inspection_id>/`:
+a self-contained HTML file (charts inline, nothing fetched), an A4 PDF of it printed by headless
+chromium, and a CSV of every number in it. Every indicator is shown beside the framework characteristic
+statements it bears on, with its trend, every provider in the same period and the provider's PDUs.
+Rendering is deterministic and unchanged files are left alone, so a rerun changes nothing.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ probation-evidence demo                      run the whole pipeline through Airf
 probation-evidence warehouse start|stop|status|url|psql|bootstrap
 probation-evidence airflow -- <args>         the project's local Airflow (connections set)
 probation-evidence seeds [--check]           regenerate the framework and reference seeds
+probation-evidence pack --inspection ID [--provider CODE] [--date D]   one evidence pack (HTML, PDF, CSV)
+probation-evidence pack --due [--date D] [--lead-days N]                every pack due in the lead window
+probation-evidence calibrate [--held-out SEED ...]                       indicative bands against the truth
 """
 
 from __future__ import annotations
@@ -79,6 +82,26 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    from probation_evidence import publish, warehouse
+
+    url = warehouse.resolve(start=False).url()
+    if args.due:
+        due = publish.due_inspections(url, args.date, args.lead_days)
+        ids = [row["inspection_id"] for row in due]
+        if not ids:
+            print(f"no inspection starts fieldwork within {args.lead_days or settings.lead_days()} days of {args.date}")
+            return 0
+    else:
+        ids = [args.inspection]
+    print(f"publishing {len(ids)} pack(s) to {args.out}", file=sys.stderr, flush=True)
+    publish.publish_packs(
+        url, ids, args.date, args.out, provider_id=args.provider,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    return 0
+
+
 def _seeds(args: argparse.Namespace) -> int:
     from probation_evidence import framework
 
@@ -112,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     pool.add_argument("--combine", type=Path, nargs="+", metavar="JSON", help="pool calibration.json files")
     cal.set_defaults(func=_calibrate)
+
+    pack = sub.add_parser("pack", help="publish evidence packs (HTML, PDF and CSV) from the marts")
+    which = pack.add_mutually_exclusive_group(required=True)
+    which.add_argument("--inspection", help="the inspection id, e.g. INS-2026-N07")
+    which.add_argument("--due", action="store_true", help="every inspection whose fieldwork starts within the window")
+    pack.add_argument("--provider", help="the provider code; checked against the inspection's provider")
+    pack.add_argument(
+        "--date", type=date.fromisoformat, default=date.today(),
+        help="run date: the pack shows the latest data on or before it (default today)",
+    )  # fmt: skip
+    pack.add_argument("--lead-days", type=int, default=None, help="lead window in days for --due (default 56)")
+    pack.add_argument("--out", type=Path, default=settings.packs_dir())
+    pack.set_defaults(func=_pack)
 
     seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")
     seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")

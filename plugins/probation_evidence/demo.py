@@ -117,7 +117,7 @@ def main(as_at: date = settings.DEMO_AS_AT, seed: int | None = None) -> None:
     _calibrate(url, seed or settings.simulator_seed())
     packs = sorted(settings.packs_dir().rglob("*.html"))
     print()
-    say(f"{len(packs)} evidence packs under {settings.packs_dir()}:")
+    say(f"{len(packs)} evidence packs under {settings.packs_dir()} (each as HTML, with .pdf and .csv beside it):")
     for pack in packs:
         print(f"    {pack}")
     print()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 from probation_evidence import settings
 
@@ -32,15 +34,74 @@ def data_as_at(conn, run_date: date) -> date:
     return row[0]
 
 
+def write_pack_files(context, out_dir: Path, browser=None) -> dict[str, Path]:
+    """The pack's three files: self-contained HTML, the CSV of every number, and an A4 PDF of the HTML.
+
+    Files whose content is unchanged are left alone; the PDF (whose metadata carries a creation time) is
+    printed again only when the HTML changed or the PDF is missing, so a rerun changes nothing on disk.
+    """
+    from probation_evidence.packs.browser import render_pdf
+    from probation_evidence.packs.export import render_pack_csv
+    from probation_evidence.packs.render import atomic_write, pack_path, render_pack_html
+
+    paths = {kind: pack_path(context, out_dir, f".{kind}") for kind in ("html", "csv", "pdf")}
+    html_changed = atomic_write(paths["html"], render_pack_html(context).encode("utf-8"))
+    atomic_write(paths["csv"], render_pack_csv(context).encode("utf-8"))
+    if html_changed or not paths["pdf"].exists():
+        tmp = paths["pdf"].with_name(f".{paths['pdf'].name}.tmp")
+        render_pdf(paths["html"], tmp, browser=browser)
+        os.replace(tmp, paths["pdf"])
+    return paths
+
+
 def publish_pack(warehouse_url: str, inspection: dict, out_dir=None) -> str:
-    """Render one inspection's pack from the marts; returns the file written."""
+    """Render one inspection's pack (HTML, CSV, PDF) from the marts; returns the HTML file's path."""
     import psycopg
 
     from probation_evidence.packs.queries import load_pack_context
-    from probation_evidence.packs.render import write_pack
 
     run_date = date.fromisoformat(inspection["run_date"])
     with psycopg.connect(warehouse_url) as conn:
         as_at = data_as_at(conn, run_date)
         context = load_pack_context(conn, inspection["inspection_id"], as_at)
-    return str(write_pack(context, out_dir or settings.packs_dir()))
+    return str(write_pack_files(context, Path(out_dir or settings.packs_dir()))["html"])
+
+
+def check_provider(conn, provider_id: str) -> None:
+    """LookupError naming the provider and the known ones when `provider_id` is not in marts.dim_provider."""
+    known = [row[0] for row in conn.execute("select provider_id from marts.dim_provider order by 1").fetchall()]
+    if provider_id not in known:
+        raise LookupError(f"unknown provider {provider_id!r}; known providers: {', '.join(known)}")
+
+
+def publish_packs(
+    warehouse_url: str, inspection_ids: list[str], run_date: date, out_dir: Path, provider_id: str | None = None,
+    progress=print,
+) -> list[dict[str, Path]]:  # fmt: skip
+    """Publish several packs with one browser, reporting progress; for the command line."""
+    import time
+
+    import psycopg
+
+    from probation_evidence.packs.browser import PackBrowser
+    from probation_evidence.packs.queries import load_pack_context
+
+    written = []
+    with psycopg.connect(warehouse_url) as conn, PackBrowser() as browser:
+        if provider_id is not None:
+            check_provider(conn, provider_id)
+        as_at = data_as_at(conn, run_date)
+        for number, inspection_id in enumerate(inspection_ids, start=1):
+            started = time.perf_counter()
+            context = load_pack_context(conn, inspection_id, as_at)
+            if provider_id is not None and context.provider_id != provider_id:
+                raise LookupError(
+                    f"inspection {inspection_id!r} is of provider {context.provider_id}, not {provider_id}"
+                )
+            paths = write_pack_files(context, out_dir, browser=browser)
+            progress(
+                f"[{number}/{len(inspection_ids)}] {inspection_id} ({context.provider_id} {context.provider_name}),"
+                f" data as at {as_at}: {paths['html']} (+ .pdf, .csv) in {time.perf_counter() - started:.1f} s"
+            )
+            written.append(paths)
+    return written

@@ -117,14 +117,76 @@ def test_the_indicator_reaches_the_marts_with_interval_and_national_value(pipeli
             assert lower <= value <= upper
 
 
+def _pack_files(state) -> dict:
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (state / "packs").rglob("*") if p.is_file()}
+
+
+def test_each_pack_is_html_pdf_and_csv_and_reads_well_in_a_real_browser(pipeline_state):
+    import subprocess
+
+    from probation_evidence.packs.browser import inspect_page
+
+    htmls = sorted((pipeline_state / "packs").rglob("*.html"))
+    for html in htmls:
+        assert html.with_suffix(".pdf").stat().st_size > 10_000
+        assert html.with_suffix(".csv").read_text().startswith("record_type,")
+    html = htmls[0]
+    artifacts = settings.project_root() / "test-artifacts"
+    report = inspect_page(html, artifacts / f"{html.stem}.png")
+    assert report["console_errors"] == [] and report["page_errors"] == [] and report["blocked_requests"] == []
+    assert report["svg_count"] > 40 and report["svg_rendered"] == report["svg_count"]
+    assert report["svg_without_title"] == 0 and report["images_without_alt"] == 0
+    assert [tag for tag, _ in report["headings"]][0] == "h1"
+    assert (artifacts / f"{html.stem}.png").stat().st_size > 50_000
+
+    pdf = html.with_suffix(".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    assert "A4" in info and int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages"))) >= 10
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    assert "indicative" in text.lower() and "PO vacancy rate" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--inspection", "INS-2026-N07", "--provider", "N99"], "unknown provider 'N99'; known providers: N03"),
+        (["--inspection", "INS-NOPE"], "Unknown inspection 'INS-NOPE'"),
+        (["--inspection", "INS-2026-N07", "--provider", "N03"], "is of provider N07, not N03"),
+    ],
+)
+def test_the_pack_command_names_what_it_does_not_know(pipeline_state, warehouse_url, args, message, tmp_path, capsys):
+    from probation_evidence import cli
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_URL", warehouse_url.url())
+        assert cli.main(["pack", *args, "--date", "2026-09-30", "--out", str(tmp_path)]) == 1
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.html"))
+
+
+def test_the_pack_command_publishes_the_due_packs_with_progress(pipeline_state, warehouse_url, tmp_path, capsys):
+    from probation_evidence import cli
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_URL", warehouse_url.url())
+        assert cli.main(["pack", "--due", "--date", "2026-09-30", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.html"))
+    published = sorted(p.relative_to(pipeline_state / "packs") for p in (pipeline_state / "packs").rglob("*.html"))
+    assert written == published
+    assert f"[{len(written)}/{len(written)}]" in err and "(+ .pdf, .csv)" in err
+    for path in written:  # the command and the DAG publish the same bytes
+        assert (tmp_path / path).read_bytes() == (pipeline_state / "packs" / path).read_bytes()
+
+
 def test_a_second_run_changes_no_row(pipeline_state, warehouse_url, conn):
     before = fingerprint(conn)
-    packs_before = {p: p.read_bytes() for p in (pipeline_state / "packs").rglob("*.html")}
+    packs_before = _pack_files(pipeline_state)
 
     demo.run_pipeline(warehouse_url, settings.DEMO_AS_AT, settings.DEMO_SEED)
 
     assert fingerprint(conn) == before
-    assert {p: p.read_bytes() for p in (pipeline_state / "packs").rglob("*.html")} == packs_before
+    assert _pack_files(pipeline_state) == packs_before, "HTML, CSV and PDF are left as they were"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ standard shows (evidence or not), and the same context renders the same bytes.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,7 +34,7 @@ STANDARDS = {
 
 
 def _s01_line(**overrides):
-    from probation_evidence.packs.model import CharacteristicRef, EvidenceLine
+    from probation_evidence.packs.model import CharacteristicRef, EvidenceLine, PduValue, PeerValue, SeriesPoint
 
     fields = {
         "indicator_id": "S01",
@@ -63,6 +64,21 @@ def _s01_line(**overrides):
                 characteristic_text=INADEQUATE_TEXT,
             ),
         ],
+        "period_end_date": date(2026, 9, 30),
+        "trend": (
+            SeriesPoint(date(2026, 3, 31), 0.10, 0.08, 0.12, 0.08),
+            SeriesPoint(date(2026, 6, 30), None, None, None, 0.08),  # suppressed
+            SeriesPoint(date(2026, 9, 30), 55.5 / 450, 0.0966, 0.1557, 0.08),
+        ),
+        "peers": (
+            PeerValue("N07", f"London {HOSTILE}", 55.5 / 450, 0.0966, 0.1557),
+            PeerValue("N01", "North East", 0.05, 0.03, 0.07),
+            PeerValue("N02", "North West", 0.09, 0.07, 0.11),
+        ),
+        "pdus": (
+            PduValue("N07-01", 0.15, 0.11, 0.2, "worse"),
+            PduValue(f"N07-{HOSTILE}", 0.07, 0.04, 0.1, "similar"),
+        ),
     }
     fields.update(overrides)
     return EvidenceLine(**fields)
@@ -98,6 +114,10 @@ def _render(ctx=None) -> str:
     from probation_evidence.packs.render import render_pack_html
 
     return render_pack_html(ctx or _context())
+
+
+def _render_line(line) -> str:
+    return _render(_context({"1.2": [line]}))
 
 
 class _Outline(HTMLParser):
@@ -148,7 +168,9 @@ def test_no_network_resources():
             value = (attrs.get(name) or "").strip().lower()
             assert not value.startswith(("http:", "https:", "//")), (tag, name, value)
         assert tag not in {"script", "link", "iframe", "img", "object", "embed"}, tag
-    assert "http://" not in html and "https://" not in html
+    # The SVG namespace is a name, never fetched; any other absolute URL would be a leak.
+    text = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http://" not in text and "https://" not in text
     assert "url(" not in html and "@import" not in html
 
 
@@ -274,3 +296,55 @@ def test_highlight_handles_ellipsis_and_misses():
     assert found and str(markup) == "the <mark>workloads</mark> are <mark>actively managed</mark>"
     markup, found = highlight_phrase("x < y", "absent")
     assert not found and str(markup) == "x &lt; y"
+
+
+def test_each_indicator_has_trend_every_provider_and_pdu_charts_with_captions():
+    html = _render()
+    for suffix in ("trend", "providers", "pdus"):
+        assert f'id="indicator-s01-{suffix}-title"' in html
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
+    assert len(captions) == 3
+    assert any("12.3%" in c and "national 8.0%" in c for c in captions), captions
+    assert "suppressed" in html
+    assert HOSTILE not in html  # escaped in every chart label as everywhere else
+
+
+def test_a_line_without_series_has_no_charts_and_no_value_has_none():
+    assert "<svg" not in _render_line(_s01_line(trend=(), peers=(), pdus=()))
+    assert "<figure" not in _render_line(_s01_line(value=None, trend=(), peers=(), pdus=()))
+
+
+def _csv_rows(ctx=None) -> list[dict]:
+    import csv
+    import io
+
+    from probation_evidence.packs.export import render_pack_csv
+
+    return list(csv.DictReader(io.StringIO(render_pack_csv(ctx or _context()))))
+
+
+def test_the_csv_holds_every_number_of_every_chart_and_figure():
+    from probation_evidence.packs.export import COLUMNS
+
+    rows = _csv_rows()
+    assert tuple(rows[0]) == COLUMNS
+    by_type: dict[str, list[dict]] = {}
+    for row in rows:
+        by_type.setdefault(row["record_type"], []).append(row)
+    (value,) = by_type["indicator_value"]
+    assert (value["indicator_id"], value["subject"], value["period_end_date"]) == ("S01", "N07", "2026-09-30")
+    assert float(value["value"]) == 55.5 / 450 and value["numerator"] == "55.5" and value["comparison"] == "worse"
+    assert [r["value"] for r in by_type["trend"]] == ["0.1", "", repr(55.5 / 450)]  # suppressed stays empty
+    assert {r["subject"] for r in by_type["provider_comparison"]} == {"N07", "N01", "N02"}
+    assert [r["comparison"] for r in by_type["pdu"]] == ["worse", "similar"]
+    assert f"N07-{HOSTILE}" in {r["subject"] for r in by_type["pdu"]}  # CSV keeps text as it is
+    assert [r["rows_loaded"] for r in by_type["source_batch"]]
+
+
+def test_the_csv_defuses_spreadsheet_formulas_and_is_deterministic():
+    from probation_evidence.packs.model import PduValue
+
+    line = _s01_line(pdus=(PduValue("=HYPERLINK(1)", 0.1, None, None, "similar"),))
+    rows = _csv_rows(_context({"1.2": [line]}))
+    assert "'=HYPERLINK(1)" in {r["subject"] for r in rows}
+    assert _csv_rows() == _csv_rows()

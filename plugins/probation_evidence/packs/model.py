@@ -29,6 +29,39 @@ class CharacteristicRef:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """The provider's value in one period, with its interval and the national value (trend chart)."""
+
+    period_end_date: date
+    value: float | None
+    lower_95: float | None
+    upper_95: float | None
+    national_value: float | None
+
+
+@dataclass(frozen=True)
+class PeerValue:
+    """One provider's value in the same period (the provider against all others)."""
+
+    provider_id: str
+    provider_name: str
+    value: float | None
+    lower_95: float | None
+    upper_95: float | None
+
+
+@dataclass(frozen=True)
+class PduValue:
+    """One PDU of the provider in the same period, compared with national."""
+
+    pdu_code: str
+    value: float | None
+    lower_95: float | None
+    upper_95: float | None
+    comparison: str | None
+
+
+@dataclass(frozen=True)
 class EvidenceLine:
     """One indicator's value for the provider at the as-at date, with its benchmark and framework links.
 
@@ -50,6 +83,12 @@ class EvidenceLine:
     indicative_band: str | None
     definition: str
     characteristics: list[CharacteristicRef]
+    #: The period the value is for (sources report weekly, monthly, quarterly or as snapshots).
+    period_end_date: date | None = None
+    #: The provider's recent periods, oldest first; every provider in that period; the provider's PDUs.
+    trend: tuple[SeriesPoint, ...] = ()
+    peers: tuple[PeerValue, ...] = ()
+    pdus: tuple[PduValue, ...] = ()
 
 
 @dataclass(frozen=True)

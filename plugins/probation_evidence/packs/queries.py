@@ -59,7 +59,8 @@ _EVIDENCE_SQL = """
         f.upper_95,
         f.national_value,
         f.comparison,
-        f.indicative_band
+        f.indicative_band,
+        f.period_end_date
     from marts.dim_indicator as d
     left join lateral (
         -- each indicator's latest provider-level value on or before the as-at date: sources report
@@ -87,6 +88,35 @@ _CHARACTERISTICS_SQL = """
     from marts.bridge_indicator_characteristic as b
     inner join marts.dim_characteristic as c on c.characteristic_id = b.characteristic_id
     order by b.indicator_id, c.rating_rank desc, c.paragraph_number, c.characteristic_id
+"""
+
+# The provider's own series for the trend charts: its last year of values, oldest first.
+_TREND_SQL = """
+    select indicator_id, period_end_date, value, lower_95, upper_95, national_value
+    from marts.fct_indicator_values
+    where provider_id = %s and pdu_code is null and period_end_date <= %s and period_end_date > %s - 366
+    order by indicator_id, period_end_date
+"""
+
+# Every provider's value in each indicator's period (the provider against all others).
+_PEERS_SQL = """
+    select v.indicator_id, v.provider_id, p.provider_name, v.value, v.lower_95, v.upper_95
+    from marts.fct_indicator_values as v
+    inner join marts.dim_provider as p on v.provider_id = p.provider_id
+    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
+        on v.indicator_id = wanted.indicator_id and v.period_end_date = wanted.period_end_date
+    where v.pdu_code is null
+    order by v.indicator_id, v.provider_id
+"""
+
+# The provider's PDUs in each indicator's period.
+_PDUS_SQL = """
+    select v.indicator_id, v.pdu_code, v.value, v.lower_95, v.upper_95, v.comparison
+    from marts.fct_indicator_values as v
+    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
+        on v.indicator_id = wanted.indicator_id and v.period_end_date = wanted.period_end_date
+    where v.provider_id = %s and v.pdu_code is not null
+    order by v.indicator_id, v.pdu_code
 """
 
 _BATCHES_SQL = """
@@ -186,8 +216,11 @@ def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> 
     from probation_evidence.packs.model import EvidenceLine
 
     characteristics = _fetch_characteristics(conn)
+    rows = _fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at))
+    series = _fetch_series(conn, provider_id, as_at, [r for r in rows if r["period_end_date"] is not None])
     grouped: dict[str, list[EvidenceLine]] = {}
-    for row in _fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at)):
+    for row in rows:
+        trend, peers, pdus = (s.get(row["indicator_id"], ()) for s in series)
         line = EvidenceLine(
             indicator_id=row["indicator_id"],
             indicator_name=row["indicator_name"],
@@ -203,9 +236,33 @@ def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> 
             indicative_band=row["indicative_band"],
             definition=row["definition"] or "",
             characteristics=characteristics.get(row["indicator_id"], []),
+            period_end_date=row["period_end_date"],
+            trend=tuple(trend),
+            peers=tuple(peers),
+            pdus=tuple(pdus),
         )
         grouped.setdefault(row["standard_id"], []).append(line)
     return grouped
+
+
+def _fetch_series(conn: psycopg.Connection, provider_id: str, as_at: date, lines: list[dict]) -> tuple[dict, ...]:
+    """Per indicator: the provider's trend, every provider in the line's period, and the provider's PDUs."""
+    from probation_evidence.packs.model import PduValue, PeerValue, SeriesPoint
+
+    wanted = ([r["indicator_id"] for r in lines], [r["period_end_date"] for r in lines])
+    trend: dict[str, list] = {}
+    for r in _fetch_dicts(conn, _TREND_SQL, (provider_id, as_at, as_at)):
+        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
+        trend.setdefault(r["indicator_id"], []).append(SeriesPoint(r["period_end_date"], *numbers))
+    peers: dict[str, list] = {}
+    for r in _fetch_dicts(conn, _PEERS_SQL, wanted):
+        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+        peers.setdefault(r["indicator_id"], []).append(PeerValue(r["provider_id"], r["provider_name"], *numbers))
+    pdus: dict[str, list] = {}
+    for r in _fetch_dicts(conn, _PDUS_SQL, (*wanted, provider_id)):
+        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+        pdus.setdefault(r["indicator_id"], []).append(PduValue(r["pdu_code"], *numbers, r["comparison"]))
+    return trend, peers, pdus
 
 
 def _fetch_characteristics(conn: psycopg.Connection) -> dict[str, list[CharacteristicRef]]:

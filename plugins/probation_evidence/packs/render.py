@@ -9,7 +9,6 @@ Python is the <mark> highlighting, which wraps individually escaped fragments.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -76,20 +75,31 @@ def render_pack_html(ctx: PackContext) -> str:
     return template.render(_view(ctx))
 
 
-def write_pack(ctx: PackContext, out_dir: Path) -> Path:
-    """Write `<out_dir>/<inspection_id>/<provider_id>-evidence-pack-v<version>.html` atomically.
-
-    The file is written next to its final name and swapped in with os.replace, so a reader (or a
-    publisher computing a hash) never sees a half-written pack, and a failed render leaves the old one.
-    """
+def pack_path(ctx: PackContext, out_dir: Path, suffix: str = ".html") -> Path:
+    """`<out_dir>/<inspection_id>/<provider_id>-evidence-pack-v<version><suffix>`, refusing unsafe parts."""
     for part in (ctx.inspection_id, ctx.provider_id, ctx.pack_version):
         if not _SAFE_PATH_PART.match(part):
             raise ValueError(f"Unsafe value for a file name: {part!r}")
-    target_dir = Path(out_dir) / ctx.inspection_id
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{ctx.provider_id}-evidence-pack-v{ctx.pack_version}.html"
-    payload = render_pack_html(ctx).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".tmp")
+    return Path(out_dir) / ctx.inspection_id / f"{ctx.provider_id}-evidence-pack-v{ctx.pack_version}{suffix}"
+
+
+def write_pack(ctx: PackContext, out_dir: Path) -> Path:
+    """Write the pack's HTML atomically (see atomic_write); returns its path."""
+    target = pack_path(ctx, out_dir)
+    atomic_write(target, render_pack_html(ctx).encode("utf-8"))
+    return target
+
+
+def atomic_write(target: Path, payload: bytes) -> bool:
+    """Write `payload` next to `target` and swap it in with os.replace; False when the file already held it.
+
+    A reader (or a publisher computing a hash) never sees a half-written file, a failed write leaves the
+    old one, and an unchanged file is not touched at all, so a rerun changes nothing on disk.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and target.read_bytes() == payload:
+        return False
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -99,7 +109,7 @@ def write_pack(ctx: PackContext, out_dir: Path) -> Path:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return target
+    return True
 
 
 def _environment() -> Environment:
@@ -134,7 +144,7 @@ def _view(ctx: PackContext) -> dict:
         "ratings": RATINGS,
         "framework_quote": _FRAMEWORK_QUOTE,
         "summary": [_summary_row(s) for s in ctx.standards],
-        "sections": [_section_view(s) for s in ctx.standards],
+        "sections": [_section_view(s, ctx.provider_id) for s in ctx.standards],
         "total_quarantined": sum(b.rows_quarantined for b in ctx.batches),
     }
 
@@ -159,16 +169,16 @@ def _summary_row(section: StandardSection) -> dict:
     }
 
 
-def _section_view(section: StandardSection) -> dict:
+def _section_view(section: StandardSection, provider_id: str) -> dict:
     """A standard with each evidence line turned into display-ready pieces."""
     return {
         "anchor": _anchor(section.standard_id),
         "section": section,
-        "lines": [_line_view(line) for line in section.evidence],
+        "lines": [_line_view(line, provider_id) for line in section.evidence],
     }
 
 
-def _line_view(line: EvidenceLine) -> dict:
+def _line_view(line: EvidenceLine, provider_id: str) -> dict:
     """Formatted numbers, comparison wording, chart geometry and highlighted characteristics."""
     symbol, words, css = _COMPARISONS.get(line.comparison, _COMPARISONS[None])
     return {
@@ -186,7 +196,7 @@ def _line_view(line: EvidenceLine) -> dict:
         "polarity_words": _POLARITY_WORDS.get(line.polarity, line.polarity),
         "band": line.indicative_band,
         "band_class": _slug(line.indicative_band or "none"),
-        "chart": _chart(line) if line.value is not None else None,
+        "charts": _charts(line, f"indicator-{_slug(line.indicator_id)}", provider_id),
         "characteristics": [_characteristic_view(c, line.indicative_band) for c in line.characteristics],
     }
 
@@ -298,76 +308,50 @@ def highlight_phrase(text: str, phrase: str) -> tuple[Markup, bool]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Chart geometry: the template draws the SVG; Python only works out where things go.
+# Charts: inline SVG from packs.charts, each with its plain-English summary as the caption.
 # ---------------------------------------------------------------------------------------------------
-
-CHART_WIDTH = 640
-CHART_LEFT = 24
-CHART_RIGHT = 24
 
 
 @dataclass(frozen=True)
-class _Tick:
-    x: float
-    label: str
+class _Chart:
+    svg: Markup
+    caption: str
 
 
-def _nice_step(span: float) -> float:
-    """A 1/2/2.5/5 x 10^k step giving about four intervals across the span."""
-    raw = span / 4 if span > 0 else 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    for mult in (1, 2, 2.5, 5, 10):
-        if raw <= mult * power:
-            return mult * power
-    return 10 * power
+def _charts(line: EvidenceLine, anchor: str, provider_id: str) -> list[_Chart]:
+    """Trend, provider against all others, and the PDU breakdown, where the marts hold the data."""
+    from probation_evidence.packs import charts
 
-
-def _chart(line: EvidenceLine) -> dict:
-    """Positions of the provider value, its 95% interval and the national value on a shared axis."""
-    points = [v for v in (line.value, line.lower_95, line.upper_95, line.national_value) if v is not None]
-    low, high = min([0.0, *points]), max([0.0, *points])
-    step = _nice_step(high - low)
-    low = math.floor(low / step) * step
-    high = math.ceil(high / step) * step
-    if high <= low:
-        high = low + step
-    width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
-
-    def x(v: float) -> float:
-        return round(CHART_LEFT + (v - low) / (high - low) * width, 1)
-
-    count = round((high - low) / step)
-    ticks = [_Tick(x(low + i * step), _tick_label(low + i * step, line.unit)) for i in range(count + 1)]
-    has_interval = line.lower_95 is not None and line.upper_95 is not None
-    return {
-        "width": CHART_WIDTH,
-        "x_value": x(line.value),
-        "x_lower": x(line.lower_95) if has_interval else None,
-        "x_upper": x(line.upper_95) if has_interval else None,
-        "x_national": x(line.national_value) if line.national_value is not None else None,
-        "x_zero": x(0.0),
-        "x_min": CHART_LEFT,
-        "x_max": CHART_WIDTH - CHART_RIGHT,
-        "ticks": ticks,
-        "label": _chart_label(line),
-    }
-
-
-def _tick_label(value: float, unit: str) -> str:
-    value = 0.0 if abs(value) < 1e-12 else value
-    if unit == "%":
-        text = f"{abs(value) * 100:.1f}".removesuffix(".0") + "%"
-    else:
-        text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
-    return _signed(text, value)
-
-
-def _chart_label(line: EvidenceLine) -> str:
-    """Alt text that says everything the chart shows, for screen readers and for print captions."""
-    parts = [f"{line.indicator_id} {line.indicator_name}: provider {format_value(line.value, line.unit)}"]
-    if line.lower_95 is not None and line.upper_95 is not None:
-        parts.append(f"95% interval {_format_interval(line)}")
-    if line.national_value is not None:
-        parts.append(f"national {format_value(line.national_value, line.unit)}")
-    words = _COMPARISONS.get(line.comparison, _COMPARISONS[None])[1]
-    return ", ".join(parts) + f". {words}."
+    title = line.indicator_name
+    found: list[_Chart] = []
+    if len(line.trend) >= 2:
+        points = [(p.period_end_date, p.value, p.lower_95, p.upper_95) for p in line.trend]
+        national = [(p.period_end_date, p.national_value) for p in line.trend]
+        found.append(
+            _Chart(
+                charts.trend_chart(f"{anchor}-trend", f"{title}: trend", line.unit, points, national),
+                charts.trend_summary(title, line.unit, points, national),
+            )
+        )
+    if line.peers:
+        values = [
+            (f"{p.provider_id} {p.provider_name}", p.value, p.lower_95, p.upper_95, p.provider_id == provider_id)
+            for p in line.peers
+        ]
+        args = (line.unit, provider_id, values, line.national_value)
+        options = {"period": line.period_end_date, "polarity": line.polarity}
+        found.append(
+            _Chart(
+                charts.comparison_chart(f"{anchor}-providers", f"{title}: every provider", *args, **options),
+                charts.comparison_summary(title, *args, **options),
+            )
+        )
+    if line.pdus:
+        rows = [(p.pdu_code, p.value, p.lower_95, p.upper_95, p.comparison or "not compared") for p in line.pdus]
+        found.append(
+            _Chart(
+                charts.pdu_chart(f"{anchor}-pdus", f"{title}: by PDU", line.unit, rows, line.national_value),
+                charts.pdu_summary(title, line.unit, rows, line.national_value),
+            )
+        )
+    return found

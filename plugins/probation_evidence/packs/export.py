@@ -1,0 +1,125 @@
+"""Every number in an evidence pack as one CSV, beside the HTML and the PDF.
+
+One row per number-bearing item, in the order the pack shows them: each indicator's value with its
+interval, benchmark and band; each period of its trend; every provider in its period; each of the
+provider's PDUs; then the load batches in the provenance annex. A reader can check any figure in the
+pack against this file, and a planner can load it into a spreadsheet. The output depends only on the
+PackContext, so the same pack always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from probation_evidence.packs.model import EvidenceLine, PackContext
+
+COLUMNS = (
+    "record_type",
+    "standard_id",
+    "indicator_id",
+    "indicator_name",
+    "unit",
+    "subject",
+    "period_end_date",
+    "value",
+    "numerator",
+    "denominator",
+    "lower_95",
+    "upper_95",
+    "national_value",
+    "comparison",
+    "indicative_band",
+    "rows_loaded",
+    "rows_quarantined",
+)
+
+
+def pack_rows(ctx: PackContext) -> list[dict]:
+    """The CSV's rows as dicts keyed by COLUMNS (missing keys are written empty)."""
+    rows: list[dict] = []
+    for section in ctx.standards:
+        for line in section.evidence:
+            rows += _line_rows(section.standard_id, line, ctx.provider_id)
+    for batch in ctx.batches:
+        rows.append(
+            {
+                "record_type": "source_batch",
+                "subject": batch.batch_id,
+                "indicator_name": f"{batch.source}.{batch.entity}",
+                "rows_loaded": batch.rows_loaded,
+                "rows_quarantined": batch.rows_quarantined,
+            }
+        )
+    return rows
+
+
+def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[dict]:
+    base = {
+        "standard_id": standard_id,
+        "indicator_id": line.indicator_id,
+        "indicator_name": line.indicator_name,
+        "unit": line.unit,
+    }
+    rows = [
+        {
+            **base,
+            "record_type": "indicator_value",
+            "subject": provider_id,
+            "period_end_date": line.period_end_date,
+            "value": line.value,
+            "numerator": line.numerator,
+            "denominator": line.denominator,
+            "lower_95": line.lower_95,
+            "upper_95": line.upper_95,
+            "national_value": line.national_value,
+            "comparison": line.comparison,
+            "indicative_band": line.indicative_band,
+        }
+    ]
+    rows += [
+        {**base, "record_type": "trend", "subject": provider_id, "period_end_date": p.period_end_date,
+         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "national_value": p.national_value}
+        for p in line.trend
+    ]  # fmt: skip
+    rows += [
+        {**base, "record_type": "provider_comparison", "subject": p.provider_id,
+         "period_end_date": line.period_end_date, "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95}
+        for p in line.peers
+    ]  # fmt: skip
+    rows += [
+        {**base, "record_type": "pdu", "subject": p.pdu_code, "period_end_date": line.period_end_date,
+         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "comparison": p.comparison}
+        for p in line.pdus
+    ]  # fmt: skip
+    return rows
+
+
+def render_pack_csv(ctx: PackContext) -> str:
+    """The CSV text: a header, then pack_rows; numbers unrounded (repr), empty for none."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    for row in pack_rows(ctx):
+        writer.writerow({key: _cell(row.get(key)) for key in COLUMNS})
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    text = str(value)
+    # A cell a spreadsheet would run as a formula is quoted with a leading apostrophe (CSV injection).
+    return "'" + text if text[:1] in {"=", "+", "-", "@"} and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
