@@ -6,12 +6,15 @@ Daily: finds the inspections whose fieldwork starts within the lead window (`PAC
 a self-contained HTML file (charts inline, nothing fetched), an A4 PDF of it printed by headless
 chromium, and a CSV of every number in it. Every indicator is shown beside the framework characteristic
 statements it bears on, with its trend, every provider in the same period and the provider's PDUs.
-Rendering is deterministic and unchanged files are left alone, so a rerun changes nothing.
+Each publication is versioned: a new version is recorded in `audit.pack_publications`, with the SHA-256 of
+its numbers and of its HTML, and its numbers are frozen in `marts.evidence_pack_values`. That happens only
+for a first publication, when the data behind the as-at date changed, or on request (the `republish`
+param lists inspection ids). Otherwise a rerun rewrites nothing and records nothing.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE, mapped_results
 
@@ -24,7 +27,13 @@ from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE, mapped_re
     default_args=DEFAULT_ARGS,
     tags=["publish", "packs"],
     doc_md=__doc__,
-)
+    params={
+        "republish": Param(
+            [], type="array", items={"type": "string"},
+            description="Inspection ids to publish as a new version even if their numbers are unchanged.",
+        ),
+    },
+)  # fmt: skip
 def publish_evidence_packs():
     @task
     def find_due_inspections(logical_date=None) -> list[dict]:
@@ -34,11 +43,12 @@ def publish_evidence_packs():
         return due_inspections(warehouse_url(), logical_date.date())
 
     @task(max_active_tis_per_dagrun=4)
-    def render_pack(inspection: dict) -> str:
+    def render_pack(inspection: dict, params=None) -> str:
         from probation_evidence.orchestration import warehouse_url
         from probation_evidence.publish import publish_pack
 
-        return publish_pack(warehouse_url(), inspection)
+        republish = inspection["inspection_id"] in ((params or {}).get("republish") or [])
+        return publish_pack(warehouse_url(), inspection, republish=republish)
 
     @task
     def report_published(paths: list[str]) -> list[str]:

@@ -96,7 +96,7 @@ def _pack(args: argparse.Namespace) -> int:
         ids = [args.inspection]
     print(f"publishing {len(ids)} pack(s) to {args.out}", file=sys.stderr, flush=True)
     publish.publish_packs(
-        url, ids, args.date, args.out, provider_id=args.provider,
+        url, ids, args.date, args.out, provider_id=args.provider, republish=args.republish,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     return 0
@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run date: the pack shows the latest data on or before it (default today)",
     )  # fmt: skip
     pack.add_argument("--lead-days", type=int, default=None, help="lead window in days for --due (default 56)")
+    pack.add_argument(
+        "--republish", action="store_true",
+        help="publish a new version even when the numbers are unchanged (otherwise only changed data does)",
+    )  # fmt: skip
     pack.add_argument("--out", type=Path, default=settings.packs_dir())
     pack.set_defaults(func=_pack)
 

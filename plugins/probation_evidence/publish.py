@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import date
 from pathlib import Path
@@ -54,17 +55,90 @@ def write_pack_files(context, out_dir: Path, browser=None) -> dict[str, Path]:
     return paths
 
 
-def publish_pack(warehouse_url: str, inspection: dict, out_dir=None) -> str:
-    """Render one inspection's pack (HTML, CSV, PDF) from the marts; returns the HTML file's path."""
+PUBLISHER_ROLE = "warehouse_publisher"
+
+_LATEST_SQL = """
+    select pack_version, data_sha256
+    from audit.pack_publications
+    where inspection_id = %s
+    order by pack_version desc
+    limit 1
+"""
+
+
+def data_sha256(context) -> str:
+    """SHA-256 of what the pack says: its as-at date and every number in it (the CSV), not its version."""
+    from probation_evidence.packs.export import render_pack_csv
+
+    head = f"{context.inspection_id}|{context.provider_id}|{context.as_at_date.isoformat()}\n"
+    return hashlib.sha256((head + render_pack_csv(context)).encode("utf-8")).hexdigest()
+
+
+def next_version(latest: tuple[int, str] | None, data_hash: str, republish: bool) -> tuple[int, str | None]:
+    """(version, reason): a new version on the first publication, changed data or request; else the latest."""
+    if latest is None:
+        return 1, "first"
+    version, published_hash = latest
+    if republish:
+        return version + 1, "requested"
+    if published_hash != data_hash:
+        return version + 1, "data changed"
+    return version, None
+
+
+def _freeze(conn, context, data_hash: str, html_sha: str, reason: str) -> None:
+    """Record the publication and freeze every number of the pack in marts.evidence_pack_values."""
+    from probation_evidence.packs.export import COLUMNS, pack_rows
+
+    publication_id = f"{context.inspection_id}-v{context.pack_version}"
+    published_at = conn.execute("select now()").fetchone()[0]
+    conn.execute(
+        "insert into audit.pack_publications (publication_id, inspection_id, provider_id, pack_version,"
+        " as_at_date, data_sha256, html_sha256, reason, published_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [publication_id, context.inspection_id, context.provider_id, int(context.pack_version),
+         context.as_at_date, data_hash, html_sha, reason, published_at],
+    )  # fmt: skip
+    columns = ", ".join(COLUMNS)
+    with conn.cursor().copy(
+        f"copy marts.evidence_pack_values (publication_id, row_number, {columns}, published_at) from stdin"
+    ) as copy:
+        for number, row in enumerate(pack_rows(context), start=1):
+            copy.write_row([publication_id, number, *(row.get(c) for c in COLUMNS), published_at])
+
+
+def publish_pack(
+    warehouse_url: str, inspection: dict, out_dir=None, republish: bool = False, browser=None
+) -> str:  # fmt: skip
+    """Publish one inspection's pack (HTML, CSV, PDF) from the marts; returns the HTML file's path.
+
+    The numbers are hashed: a new version is recorded (audit.pack_publications) and frozen
+    (marts.evidence_pack_values) only for a first publication, when the data behind the as-at date has
+    changed, or on request. Otherwise the latest version's files are written again, byte for byte, and
+    nothing in the warehouse changes.
+    """
+    import dataclasses
+
     import psycopg
 
     from probation_evidence.packs.queries import load_pack_context
+    from probation_evidence.packs.render import render_pack_html
 
     run_date = date.fromisoformat(inspection["run_date"])
-    with psycopg.connect(warehouse_url) as conn:
+    with psycopg.connect(warehouse_url) as conn, conn.transaction():
+        conn.execute(f"set local role {PUBLISHER_ROLE}")
+        # One publisher at a time per inspection: two runs never both take the next version.
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ["pack|" + inspection["inspection_id"]])
         as_at = data_as_at(conn, run_date)
         context = load_pack_context(conn, inspection["inspection_id"], as_at)
-    return str(write_pack_files(context, Path(out_dir or settings.packs_dir()))["html"])
+        data_hash = data_sha256(context)
+        latest = conn.execute(_LATEST_SQL, [context.inspection_id]).fetchone()
+        version, reason = next_version(latest, data_hash, republish)
+        context = dataclasses.replace(context, pack_version=str(version))
+        if reason is not None:
+            html_sha = hashlib.sha256(render_pack_html(context).encode("utf-8")).hexdigest()
+            _freeze(conn, context, data_hash, html_sha, reason)
+        paths = write_pack_files(context, Path(out_dir or settings.packs_dir()), browser=browser)
+    return str(paths["html"])
 
 
 def check_provider(conn, provider_id: str) -> None:
@@ -76,32 +150,34 @@ def check_provider(conn, provider_id: str) -> None:
 
 def publish_packs(
     warehouse_url: str, inspection_ids: list[str], run_date: date, out_dir: Path, provider_id: str | None = None,
-    progress=print,
-) -> list[dict[str, Path]]:  # fmt: skip
+    republish: bool = False, progress=print,
+) -> list[str]:  # fmt: skip
     """Publish several packs with one browser, reporting progress; for the command line."""
     import time
 
     import psycopg
 
     from probation_evidence.packs.browser import PackBrowser
-    from probation_evidence.packs.queries import load_pack_context
+    from probation_evidence.packs.queries import fetch_inspection
 
     written = []
-    with psycopg.connect(warehouse_url) as conn, PackBrowser() as browser:
+    with psycopg.connect(warehouse_url) as conn:
         if provider_id is not None:
             check_provider(conn, provider_id)
-        as_at = data_as_at(conn, run_date)
-        for number, inspection_id in enumerate(inspection_ids, start=1):
-            started = time.perf_counter()
-            context = load_pack_context(conn, inspection_id, as_at)
-            if provider_id is not None and context.provider_id != provider_id:
-                raise LookupError(
-                    f"inspection {inspection_id!r} is of provider {context.provider_id}, not {provider_id}"
-                )
-            paths = write_pack_files(context, out_dir, browser=browser)
-            progress(
-                f"[{number}/{len(inspection_ids)}] {inspection_id} ({context.provider_id} {context.provider_name}),"
-                f" data as at {as_at}: {paths['html']} (+ .pdf, .csv) in {time.perf_counter() - started:.1f} s"
+        inspections = [fetch_inspection(conn, inspection_id) for inspection_id in inspection_ids]
+    for row in inspections:
+        if provider_id is not None and row["provider_id"] != provider_id:
+            raise LookupError(
+                f"inspection {row['inspection_id']!r} is of provider {row['provider_id']}, not {provider_id}"
             )
-            written.append(paths)
+    with PackBrowser() as browser:
+        for number, row in enumerate(inspections, start=1):
+            started = time.perf_counter()
+            inspection = {"inspection_id": row["inspection_id"], "run_date": run_date.isoformat()}
+            html = publish_pack(warehouse_url, inspection, out_dir, republish=republish, browser=browser)
+            progress(
+                f"[{number}/{len(inspections)}] {row['inspection_id']} ({row['provider_id']} {row['provider_name']}):"
+                f" {html} (+ .pdf, .csv) in {time.perf_counter() - started:.1f} s"
+            )
+            written.append(html)
     return written

@@ -189,6 +189,34 @@ def test_a_second_run_changes_no_row(pipeline_state, warehouse_url, conn):
     assert _pack_files(pipeline_state) == packs_before, "HTML, CSV and PDF are left as they were"
 
 
+def test_each_publication_is_recorded_hashed_and_frozen(pipeline_state, warehouse_url, conn):
+    import csv
+    import hashlib
+
+    from probation_evidence import publish
+    from probation_evidence.packs.queries import load_pack_context
+
+    rows = conn.execute(
+        "select publication_id, inspection_id, pack_version, reason, as_at_date, data_sha256, html_sha256"
+        " from audit.pack_publications order by inspection_id"
+    ).fetchall()
+    htmls = {p.parent.name: p for p in (pipeline_state / "packs").rglob("*.html")}
+    assert sorted(r[1] for r in rows) == sorted(htmls), "one publication per published pack"
+    for publication_id, inspection_id, version, reason, _, _, html_hash in rows:
+        assert (version, reason) == (1, "first")
+        html = htmls[inspection_id]
+        assert hashlib.sha256(html.read_bytes()).hexdigest() == html_hash
+        frozen = conn.execute(
+            "select count(*) from marts.evidence_pack_values where publication_id = %s", [publication_id]
+        ).fetchone()[0]
+        with html.with_suffix(".csv").open() as handle:
+            assert frozen == sum(1 for _ in csv.DictReader(handle)) > 100
+    # Regenerating the pack for the same as-at date gives the same numbers and the same hash.
+    _, inspection_id, *_, as_at, data_hash, _ = rows[0]
+    assert publish.data_sha256(load_pack_context(conn, inspection_id, as_at)) == data_hash
+    conn.rollback()
+
+
 @pytest.fixture
 def dbt_target(tmp_path, monkeypatch):
     """dbt writes its artifacts to a folder of the test's own, never the project's target/."""
@@ -215,6 +243,50 @@ def test_dbt_docs_generate_describes_every_column_the_warehouse_holds(pipeline_s
     assert kinds == {"model", "seed", "source"}
     assert checked > 500
     assert not missing, "columns in the warehouse that the dbt docs do not describe:\n" + "\n".join(missing)
+
+
+def test_a_pack_is_republished_as_a_new_version_on_request_or_when_its_data_changes(
+    pipeline_state, warehouse_url, conn, tmp_path
+):
+    from probation_evidence import publish
+
+    inspection_id, provider_id = conn.execute(
+        "select inspection_id, provider_id from audit.pack_publications order by inspection_id limit 1"
+    ).fetchone()
+    inspection = {"inspection_id": inspection_id, "run_date": settings.DEMO_AS_AT.isoformat()}
+
+    def versions():
+        found = conn.execute(
+            "select pack_version, reason, data_sha256 from audit.pack_publications"
+            " where inspection_id = %s order by pack_version",
+            [inspection_id],
+        ).fetchall()
+        conn.rollback()
+        return found
+
+    publish.publish_pack(warehouse_url.url(), inspection, tmp_path)
+    assert [v[:2] for v in versions()] == [(1, "first")], "unchanged data, no request: no new version"
+
+    publish.publish_pack(warehouse_url.url(), inspection, tmp_path, republish=True)
+    assert [v[:2] for v in versions()][-1] == (2, "requested")
+    assert versions()[-1][2] == versions()[0][2], "same numbers, new version"
+    assert "v2" in (tmp_path / inspection_id / f"{provider_id}-evidence-pack-v2.html").read_text()
+
+    changed = (
+        "update marts.fct_indicator_values set value = value + 0.01 where provider_id = %s and indicator_id = 'S01'"
+    )
+    conn.execute(changed, [provider_id])
+    conn.commit()
+    try:
+        publish.publish_pack(warehouse_url.url(), inspection, tmp_path)
+        assert [v[:2] for v in versions()][-1] == (3, "data changed")
+        assert versions()[-1][2] != versions()[0][2]
+    finally:
+        conn.execute(changed.replace("+ 0.01", "- 0.01"), [provider_id])
+        conn.commit()
+    publish.publish_pack(warehouse_url.url(), inspection, tmp_path)
+    assert [v[:2] for v in versions()][-1] == (4, "data changed")
+    assert versions()[-1][2] == versions()[0][2], "the data is back as it was at version 1"
 
 
 # The row versions (xmin) of the other providers' rows: unchanged unless a build rewrote them.

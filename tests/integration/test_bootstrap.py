@@ -14,9 +14,10 @@ select 'schema', nspname, coalesce(array_to_string(nspacl, ','), '') from pg_nam
  where nspname in ('raw', 'staging', 'intermediate', 'marts', 'audit')
 union all
 select 'role', rolname, rolcanlogin::text from pg_roles
- where rolname in ('warehouse_loader', 'warehouse_transformer', 'bi_reader')
+ where rolname in ('warehouse_loader', 'warehouse_transformer', 'warehouse_publisher', 'bi_reader')
 union all
-select 'table', schemaname || '.' || tablename, '' from pg_tables where schemaname = 'audit'
+select 'table', schemaname || '.' || tablename, '' from pg_tables
+ where schemaname = 'audit' or tablename = 'evidence_pack_values'
 union all
 select 'default_acl', defaclnamespace::regnamespace::text, array_to_string(defaclacl, ',') from pg_default_acl
 order by 1, 2, 3
@@ -84,3 +85,23 @@ def test_loader_cannot_touch_marts(conn, sample_tables):
     conn.execute("set role warehouse_loader")
     assert not _can(conn, "select * from marts.privilege_probe")
     assert not _can(conn, "create table marts.intruder (x int)")
+
+
+def test_publisher_reads_marts_and_records_publications_but_writes_nothing_else(conn, sample_tables):
+    conn.execute("set role warehouse_publisher")
+    assert _can(conn, "select * from marts.privilege_probe")  # a mart dbt builds later: default privileges
+    assert _can(conn, "select * from audit.load_batches")
+    assert _can(conn, "select * from audit.pack_publications")
+    assert _can(conn, "select * from marts.evidence_pack_values")
+    assert not _can(conn, "insert into marts.privilege_probe values (1)")
+    assert not _can(conn, "update audit.pack_publications set reason = 'requested'")
+    assert not _can(conn, "delete from marts.evidence_pack_values")
+    assert not _can(conn, "select * from raw.privilege_probe")
+    assert not _can(conn, "create table marts.intruder (x int)")
+
+
+def test_bi_reader_reads_frozen_pack_values_but_not_the_publication_log(conn):
+    conn.execute("set role bi_reader")
+    assert _can(conn, "select * from marts.evidence_pack_values")
+    assert not _can(conn, "select * from audit.pack_publications")
+    conn.rollback()

@@ -31,7 +31,7 @@ create table marts.dim_characteristic (
 create table marts.dim_indicator (
     indicator_id text primary key, indicator_name text not null, standard_id text not null,
     definition text, numerator_definition text, denominator_definition text, unit text not null,
-    polarity text not null, method text, caveats text
+    polarity text not null, method text, caveats text, disclosure_rule text
 );
 create table marts.bridge_indicator_characteristic (
     indicator_characteristic_id text primary key, indicator_id text not null,
@@ -46,6 +46,14 @@ create table marts.fct_indicator_values (
     pdu_code text, period_end_date date not null, numerator numeric, denominator numeric, value numeric,
     lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
     indicative_band text, source_batch_ids text
+);
+create table marts.fct_standard_indicative_ratings (
+    standard_rating_id text primary key, provider_id text not null, standard_id text not null,
+    mean_points numeric, indicative_rating text, rule_version text
+);
+create table audit.submissions (
+    source text not null, entity text not null, provider_id text not null, period_end_date date not null,
+    due_date date not null, status text not null, received_at timestamptz, batch_id text, detail text
 );
 create table audit.load_batches (
     batch_id text primary key, source text not null, entity text not null, provider_id text not null,
@@ -73,7 +81,7 @@ SEED: dict[str, list[tuple]] = {
         ("1.2-good-02", "1.2", "Good", 2, 2, "Staffing levels are planned and reviewed."),
     ],
     "marts.dim_indicator": [
-        ("S01", "PO vacancy rate", "1.2", "Vacant PO posts", "vacant", "funded", "%", "down", "", ""),
+        ("S01", "PO vacancy rate", "1.2", "Vacant PO posts", "vacant", "funded", "%", "down", "Wilson", "", "n<10"),
     ],
     "marts.bridge_indicator_characteristic": [
         ("S01|1.2-inadequate-02", "S01", "1.2-inadequate-02", "Inadequate", "substantial or frequent"),
@@ -95,6 +103,15 @@ SEED: dict[str, list[tuple]] = {
         ("INS-NEAR", "N01", "Domain one", AS_AT + timedelta(days=1), AS_AT + timedelta(days=12)),
         ("INS-TODAY", "N01", "Domain one", AS_AT, AS_AT + timedelta(days=11)),
         ("INS-LATE", "N07", "Domain one", AS_AT + timedelta(days=57), AS_AT + timedelta(days=68)),
+    ],
+    "marts.fct_standard_indicative_ratings": [
+        ("N07|1.2", "N07", "1.2", 0.0, "Inadequate", "2026.1"),
+    ],
+    "audit.submissions": [
+        ("staffing", "staff", "N07", AS_AT, AS_AT + timedelta(days=7), "late", LOADED + timedelta(days=9), "b2", None),
+        ("workload", "weekly_caseload", "N07", date(2026, 9, 27), date(2026, 10, 4), "missing", None, None, None),
+        ("staffing", "establishment", "N07", AS_AT, AS_AT + timedelta(days=7), "on_time", LOADED, "b1", None),
+        ("staffing", "staff", "N01", AS_AT, AS_AT + timedelta(days=7), "missing", None, None, None),
     ],
     "audit.load_batches": [
         ("b2", "staffing", "staff", "N07", AS_AT, 103, 100, 3, LOADED + timedelta(minutes=5)),
@@ -165,6 +182,17 @@ def test_load_pack_context_reads_the_marts(conn):
         ("b2", 100, 3),
     ]
     assert ctx.batches[0].loaded_at == datetime(2026, 10, 1, 6, tzinfo=UTC)
+
+    # The roll-up per standard, and the provider's late and missing submissions, missing first.
+    assert [(s.standard_id, s.indicative_rating) for s in ctx.standards if s.indicative_rating] == [
+        ("1.2", "Inadequate")
+    ]
+    assert ctx.standards[1].rule_version == "2026.1" and ctx.standards[1].mean_points == 0.0
+    assert [(i.status, i.entity) for i in ctx.submission_issues] == [("missing", "weekly_caseload"), ("late", "staff")]
+    assert (line.method, line.disclosure_rule, line.period_end_date) == ("Wilson", "n<10", AS_AT)
+    assert [p.period_end_date for p in line.trend] == [PREVIOUS, AS_AT]  # not the value after the as-at date
+    assert [(p.provider_id, p.value) for p in line.peers] == [("N07", pytest.approx(0.1233))]
+    assert [(p.pdu_code, p.comparison) for p in line.pdus] == [("N07-01", "similar")]
 
 
 def test_indicator_without_a_value_is_still_listed(conn):

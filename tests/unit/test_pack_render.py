@@ -348,3 +348,53 @@ def test_the_csv_defuses_spreadsheet_formulas_and_is_deterministic():
     rows = _csv_rows(_context({"1.2": [line]}))
     assert "'=HYPERLINK(1)" in {r["subject"] for r in rows}
     assert _csv_rows() == _csv_rows()
+
+
+@pytest.mark.parametrize(
+    ("latest", "republish", "expected"),
+    [
+        (None, False, (1, "first")),
+        (None, True, (1, "first")),
+        ((3, "abc"), False, (3, None)),
+        ((3, "abc"), True, (4, "requested")),
+        ((3, "old"), False, (4, "data changed")),
+    ],
+)
+def test_a_new_pack_version_only_for_a_first_publication_changed_data_or_a_request(latest, republish, expected):
+    from probation_evidence.publish import next_version
+
+    assert next_version(latest, "abc", republish) == expected
+
+
+def test_areas_of_interest_name_what_is_worse_better_and_missing():
+    from probation_evidence.packs.model import StandardSection
+    from probation_evidence.packs.render import areas_of_interest
+
+    section = StandardSection(
+        "1.2", "Staff", "Staffing", [
+            _s01_line(),
+            _s01_line(indicator_id="S02", indicator_name="Sickness", comparison="better", value=0.02,
+                      national_value=0.04),
+            _s01_line(indicator_id="S03", indicator_name="Training", value=None),
+        ],
+    )  # fmt: skip
+    assert areas_of_interest(section) == [
+        "Worse than national on 1 indicator: PO vacancy rate (12.3% against 8.0% nationally).",
+        "Better than national on 1 indicator: Sickness (2.0% against 4.0% nationally).",
+        "No value for the period on 1 indicator (Training): see the data-quality section for late or missing"
+        " submissions.",
+    ]
+    quiet = StandardSection("1.1", "Leadership", "x", [_s01_line(comparison="similar")])
+    assert areas_of_interest(quiet) == ["No indicator differs from national, and none is missing."]
+
+
+def test_data_quality_comes_before_the_standards_and_methods_list_every_indicator():
+    from probation_evidence.packs.model import SubmissionIssue
+
+    issue = SubmissionIssue("workload", "weekly_caseload", date(2026, 9, 27), date(2026, 10, 4), "missing", None, None)
+    html = _render(_context(submission_issues=(issue,)))
+    assert html.index('id="data-quality-heading"') < html.index('id="standard-1-1-heading"')
+    assert "0 failed, 1 missing and 0 late" in html and "workload.weekly_caseload" in html
+    methods = html[html.index('id="methods-heading"') :]
+    assert "S01 PO vacancy rate" in methods
+    assert "Every submission due" in _render()  # no issues: said plainly

@@ -85,6 +85,9 @@ class EvidenceLine:
     characteristics: list[CharacteristicRef]
     #: The period the value is for (sources report weekly, monthly, quarterly or as snapshots).
     period_end_date: date | None = None
+    #: How the value and its limits are worked out, and when it is withheld (methods appendix).
+    method: str = ""
+    disclosure_rule: str = ""
     #: The provider's recent periods, oldest first; every provider in that period; the provider's PDUs.
     trend: tuple[SeriesPoint, ...] = ()
     peers: tuple[PeerValue, ...] = ()
@@ -99,6 +102,10 @@ class StandardSection:
     standard_name: str
     standard_statement: str
     evidence: list[EvidenceLine]
+    #: The indicative roll-up of the standard's indicator bands (marts.fct_standard_indicative_ratings).
+    indicative_rating: str | None = None
+    mean_points: float | None = None
+    rule_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,19 @@ class SourceBatch:
     rows_loaded: int
     rows_quarantined: int
     loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class SubmissionIssue:
+    """A submission the provider owed that came late, never came, or failed to load (audit.submissions)."""
+
+    source: str
+    entity: str
+    period_end_date: date
+    due_date: date
+    status: str
+    received_at: datetime | None
+    detail: str | None
 
 
 @dataclass(frozen=True)
@@ -127,3 +147,5 @@ class PackContext:
     pack_version: str
     standards: list[StandardSection]
     batches: list[SourceBatch]
+    #: Late, missing and failed submissions of the year to the as-at date: put first in the pack.
+    submission_issues: tuple[SubmissionIssue, ...] = ()

@@ -52,6 +52,8 @@ _EVIDENCE_SQL = """
         d.unit,
         d.polarity,
         d.definition,
+        d.method,
+        d.disclosure_rule,
         f.value,
         f.numerator,
         f.denominator,
@@ -119,6 +121,23 @@ _PDUS_SQL = """
     order by v.indicator_id, v.pdu_code
 """
 
+_RATINGS_SQL = """
+    select standard_id, indicative_rating, mean_points, rule_version
+    from marts.fct_standard_indicative_ratings
+    where provider_id = %s
+"""
+
+# Submissions that were late, never arrived or failed, over the year to the as-at date.
+_SUBMISSION_ISSUES_SQL = """
+    select source, entity, period_end_date, due_date, status, received_at, detail
+    from audit.submissions
+    where
+        provider_id = %s and status in ('late', 'missing', 'failed')
+        and period_end_date <= %s and period_end_date > %s - 366
+    order by
+        case status when 'failed' then 0 when 'missing' then 1 else 2 end, source, entity, period_end_date
+"""
+
 _BATCHES_SQL = """
     select batch_id, source, entity, rows_loaded, rows_quarantined, loaded_at
     from audit.load_batches
@@ -149,7 +168,7 @@ def load_pack_context(
     """
     from probation_evidence.packs.model import PackContext
 
-    inspection = _fetch_inspection(conn, inspection_id)
+    inspection = fetch_inspection(conn, inspection_id)
     provider_id = inspection["provider_id"]
     return PackContext(
         provider_id=provider_id,
@@ -162,6 +181,7 @@ def load_pack_context(
         pack_version=pack_version,
         standards=_fetch_standards(conn, provider_id, as_at),
         batches=_fetch_batches(conn, provider_id, as_at),
+        submission_issues=_fetch_submission_issues(conn, provider_id, as_at),
     )
 
 
@@ -182,7 +202,7 @@ def _fetch_dicts(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = (
         return list(cur.fetchall())
 
 
-def _fetch_inspection(conn: psycopg.Connection, inspection_id: str) -> dict:
+def fetch_inspection(conn: psycopg.Connection, inspection_id: str) -> dict:
     """The inspection row joined to its provider, or LookupError naming the id."""
     rows = _fetch_dicts(conn, _INSPECTION_SQL, (inspection_id,))
     if not rows:
@@ -200,12 +220,16 @@ def _fetch_standards(conn: psycopg.Connection, provider_id: str, as_at: date) ->
         # A pack silently missing a standard would read as "nothing to say"; fail loudly instead.
         raise ValueError(f"marts.dim_standard lacks domain-one standard(s) {', '.join(missing)}")
     lines_by_standard = _fetch_evidence(conn, provider_id, as_at)
+    ratings = {r["standard_id"]: r for r in _fetch_dicts(conn, _RATINGS_SQL, (provider_id,))}
     return [
         StandardSection(
             standard_id=s["standard_id"],
             standard_name=s["standard_name"],
             standard_statement=s["standard_statement"],
             evidence=lines_by_standard.get(s["standard_id"], []),
+            indicative_rating=ratings.get(s["standard_id"], {}).get("indicative_rating"),
+            mean_points=_as_float(ratings.get(s["standard_id"], {}).get("mean_points")),
+            rule_version=ratings.get(s["standard_id"], {}).get("rule_version"),
         )
         for s in standards
     ]
@@ -235,6 +259,8 @@ def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> 
             comparison=row["comparison"],
             indicative_band=row["indicative_band"],
             definition=row["definition"] or "",
+            method=row["method"] or "",
+            disclosure_rule=row["disclosure_rule"] or "",
             characteristics=characteristics.get(row["indicator_id"], []),
             period_end_date=row["period_end_date"],
             trend=tuple(trend),
@@ -297,6 +323,15 @@ def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> l
         )
         for row in _fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at, as_at))
     ]
+
+
+def _fetch_submission_issues(conn: psycopg.Connection, provider_id: str, as_at: date) -> tuple:
+    """Late, missing and failed submissions of the year to the as-at date, worst first."""
+    from probation_evidence.packs.model import SubmissionIssue
+
+    return tuple(
+        SubmissionIssue(**row) for row in _fetch_dicts(conn, _SUBMISSION_ISSUES_SQL, (provider_id, as_at, as_at))
+    )
 
 
 def _as_float(value: Decimal | float | int | None) -> float | None:

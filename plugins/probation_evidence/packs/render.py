@@ -144,6 +144,9 @@ def _view(ctx: PackContext) -> dict:
         "ratings": RATINGS,
         "framework_quote": _FRAMEWORK_QUOTE,
         "summary": [_summary_row(s) for s in ctx.standards],
+        "issues": [_issue_view(i) for i in ctx.submission_issues],
+        "issue_counts": {s: sum(i.status == s for i in ctx.submission_issues) for s in ("failed", "missing", "late")},
+        "methods": _methods(ctx),
         "sections": [_section_view(s, ctx.provider_id) for s in ctx.standards],
         "total_quarantined": sum(b.rows_quarantined for b in ctx.batches),
     }
@@ -166,7 +169,62 @@ def _summary_row(section: StandardSection) -> dict:
         "counts": counts,
         "unbanded": len(section.evidence) - sum(counts.values()),
         "bands_text": ", ".join(present) if present else "None",
+        "rating": section.indicative_rating,
+        "mean_points": "" if section.mean_points is None else f"{section.mean_points:.2f}",
+        "rule_version": section.rule_version,
+        "areas": areas_of_interest(section),
     }
+
+
+def areas_of_interest(section: StandardSection, limit: int = 4) -> list[str]:
+    """Plain sentences on what stands out in a standard: worse and better than national, and gaps."""
+    with_value = [line for line in section.evidence if line.value is not None]
+    sentences = []
+    for word in ("worse", "better"):
+        lines = [line for line in with_value if line.comparison == word]
+        if lines:
+            shown = "; ".join(_versus(line) for line in lines[:limit])
+            more = f"; and {len(lines) - limit} more" if len(lines) > limit else ""
+            sentences.append(f"{word.capitalize()} than national on {_count(len(lines), 'indicator')}: {shown}{more}.")
+    missing = [line.indicator_name for line in section.evidence if line.value is None]
+    if missing:
+        sentences.append(
+            f"No value for the period on {_count(len(missing), 'indicator')} ({', '.join(missing)}): "
+            "see the data-quality section for late or missing submissions."
+        )
+    if not sentences:
+        sentences.append("No indicator differs from national, and none is missing.")
+    return sentences
+
+
+def _versus(line: EvidenceLine) -> str:
+    return (
+        f"{line.indicator_name} ({format_value(line.value, line.unit)} against "
+        f"{format_value(line.national_value, line.unit)} nationally)"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _issue_view(issue) -> dict:
+    return {
+        "issue": issue,
+        "what": f"{issue.source}.{issue.entity}",
+        "received": format_utc_timestamp(issue.received_at) if issue.received_at else "Not received",
+        "late_days": (issue.received_at.date() - issue.due_date).days if issue.received_at else None,
+    }
+
+
+def _methods(ctx: PackContext) -> list[dict]:
+    """Each indicator's method and disclosure rule, once, in standard order (the methods appendix)."""
+    return [
+        {"id": line.indicator_id, "name": line.indicator_name, "unit": line.unit, "method": line.method,
+         "disclosure": line.disclosure_rule, "polarity": _POLARITY_WORDS.get(line.polarity, line.polarity)}
+        for section in ctx.standards
+        for line in section.evidence
+    ]  # fmt: skip
 
 
 def _section_view(section: StandardSection, provider_id: str) -> dict:

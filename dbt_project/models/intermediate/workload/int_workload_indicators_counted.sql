@@ -75,9 +75,9 @@ weekly_caseload as (
 
 {% else %}
 
-caseload_in_scope as (
-    select * from weekly_caseload
-),
+    caseload_in_scope as (
+        select * from weekly_caseload
+    ),
 
 {% endif %}
 

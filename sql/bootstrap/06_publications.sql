@@ -1,0 +1,62 @@
+-- Evidence-pack publications. Each version of each inspection's pack is recorded in audit with the
+-- SHA-256 of its numbers and of its HTML, and every number it shows is frozen in marts, so what an
+-- inspector was given can be reproduced and compared long after the marts have moved on.
+
+do $$
+begin
+    if not exists (select from pg_roles where rolname = 'warehouse_publisher') then
+        create role warehouse_publisher nologin;
+    end if;
+    if not (select rolsuper from pg_roles where rolname = current_user) then
+        execute format('grant warehouse_publisher to %I', current_user);
+    end if;
+end
+$$;
+
+-- Publisher: reads the marts and the load bookkeeping, records publications, freezes pack values.
+grant usage on schema marts, audit to warehouse_publisher;
+grant select on all tables in schema marts to warehouse_publisher;
+alter default privileges for role warehouse_transformer in schema marts
+    grant select on tables to warehouse_publisher;
+grant select on audit.load_batches, audit.submissions to warehouse_publisher;
+
+create table if not exists audit.pack_publications (
+    publication_id text primary key,
+    inspection_id text not null,
+    provider_id text not null,
+    pack_version integer not null check (pack_version >= 1),
+    as_at_date date not null,
+    data_sha256 text not null,
+    html_sha256 text not null,
+    reason text not null check (reason in ('first', 'data changed', 'requested')),
+    published_at timestamptz not null,
+    constraint pack_publications_version_key unique (inspection_id, pack_version)
+);
+grant select, insert on audit.pack_publications to warehouse_publisher;
+grant select on audit.pack_publications to warehouse_transformer;
+
+create table if not exists marts.evidence_pack_values (
+    publication_id text not null references audit.pack_publications (publication_id),
+    row_number integer not null,
+    record_type text not null,
+    standard_id text,
+    indicator_id text,
+    indicator_name text,
+    unit text,
+    subject text,
+    period_end_date date,
+    value double precision,
+    numerator double precision,
+    denominator double precision,
+    lower_95 double precision,
+    upper_95 double precision,
+    national_value double precision,
+    comparison text,
+    indicative_band text,
+    rows_loaded integer,
+    rows_quarantined integer,
+    published_at timestamptz not null,
+    primary key (publication_id, row_number)
+);
+grant select, insert on marts.evidence_pack_values to warehouse_publisher;
+grant select on marts.evidence_pack_values to bi_reader;
