@@ -15,7 +15,7 @@ from probation_evidence import settings
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 #: The source families, each with its own ingest DAG (`dags/ingest_<family>.py`).
-FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance")
+FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance", "planning")
 
 #: Emitted by each ingest DAG when its raw tables are current; the transform DAG is scheduled on them.
 RAW_ASSETS = {f: Asset(name=f"raw_{f}", uri=f"x-probation-evidence://warehouse/raw/{f}") for f in FAMILIES}

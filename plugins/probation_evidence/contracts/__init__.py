@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from probation_evidence.contracts import feedback, governance, ict, services, staffing, workload
+from probation_evidence.contracts import feedback, governance, ict, planning, services, staffing, workload
 from probation_evidence.contracts.base import (
     METADATA_COLUMNS,
     Contract,
@@ -13,7 +13,7 @@ from probation_evidence.contracts.base import (
     normalise_header,
 )
 
-FAMILY_MODULES = (staffing, workload, ict, feedback, services, governance)
+FAMILY_MODULES = (staffing, workload, ict, feedback, services, governance, planning)
 
 CONTRACTS: dict[tuple[str, str], Contract] = {
     (c.source, c.entity): c for module in FAMILY_MODULES for c in module.CONTRACTS

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from probation_evidence.simulator import feedback, governance, ict, services, staffing, workload
+from probation_evidence.simulator import feedback, governance, ict, planning, services, staffing, workload
 
 FAMILY_MODULES = {
     "staffing": staffing,
@@ -17,6 +17,7 @@ FAMILY_MODULES = {
     "feedback": feedback,
     "services": services,
     "governance": governance,
+    "planning": planning,
 }
 
 
