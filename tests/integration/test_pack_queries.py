@@ -45,7 +45,7 @@ create table marts.fct_indicator_values (
     indicator_value_id text primary key, indicator_id text not null, provider_id text not null,
     pdu_code text, period_end_date date not null, numerator numeric, denominator numeric, value numeric,
     lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
-    indicative_band text, source_batch_ids text
+    indicative_band text, source_batch_ids text, has_late_or_missing_data boolean
 );
 create table marts.fct_standard_indicative_ratings (
     standard_rating_id text primary key, provider_id text not null, standard_id text not null,
@@ -89,14 +89,14 @@ SEED: dict[str, list[tuple]] = {
     ],
     "marts.fct_indicator_values": [
         ("N07|2026-09-30|S01", "S01", "N07", None, AS_AT, 55.5, 450, 0.1233, 0.0966, 0.1557, 0.08)
-        + ("worse", "Inadequate", "b1,b2"),
+        + ("worse", "Inadequate", "b1,b2", True),
         ("N07|2026-06-30|S01", "S01", "N07", None, PREVIOUS, 10, 450, 0.0222, 0.01, 0.04, 0.08)
-        + ("better", "Good", "b0"),
+        + ("better", "Good", "b0", False),
         # a PDU row and a value after the as-at date: neither may reach the provider's pack
         ("N07|N07-01|2026-09-30|S01", "S01", "N07", "N07-01", AS_AT, 1, 10, 0.1, 0.02, 0.4, 0.08)
-        + ("similar", "Good", "b1"),
+        + ("similar", "Good", "b1", False),
         ("N07|2026-12-31|S01", "S01", "N07", None, date(2026, 12, 31), 1, 450, 0.0022, 0.0, 0.01, 0.08)
-        + ("better", "Outstanding", "b5"),
+        + ("better", "Outstanding", "b5", False),
     ],
     "marts.dim_inspection": [
         ("INS-IN", "N07", "Domain one", AS_AT + timedelta(days=56), AS_AT + timedelta(days=67)),
@@ -190,6 +190,7 @@ def test_load_pack_context_reads_the_marts(conn):
     assert ctx.standards[1].rule_version == "2026.1" and ctx.standards[1].mean_points == 0.0
     assert [(i.status, i.entity) for i in ctx.submission_issues] == [("missing", "weekly_caseload"), ("late", "staff")]
     assert (line.method, line.disclosure_rule, line.period_end_date) == ("Wilson", "n<10", AS_AT)
+    assert line.has_late_or_missing_data is True
     assert [p.period_end_date for p in line.trend] == [PREVIOUS, AS_AT]  # not the value after the as-at date
     assert [(p.provider_id, p.value) for p in line.peers] == [("N07", pytest.approx(0.1233))]
     assert [(p.pdu_code, p.comparison) for p in line.pdus] == [("N07-01", "similar")]

@@ -398,3 +398,9 @@ def test_data_quality_comes_before_the_standards_and_methods_list_every_indicato
     methods = html[html.index('id="methods-heading"') :]
     assert "S01 PO vacancy rate" in methods
     assert "Every submission due" in _render()  # no issues: said plainly
+
+
+def test_a_value_with_late_or_missing_data_behind_it_is_flagged_on_its_line():
+    flagged = _render_line(_s01_line(has_late_or_missing_data=True))
+    assert "Late or missing data behind this value" in flagged and 'href="#data-quality"' in flagged
+    assert "Late or missing data behind this value" not in _render_line(_s01_line())

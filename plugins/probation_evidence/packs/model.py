@@ -85,6 +85,8 @@ class EvidenceLine:
     characteristics: list[CharacteristicRef]
     #: The period the value is for (sources report weekly, monthly, quarterly or as snapshots).
     period_end_date: date | None = None
+    #: A submission this indicator reads was late, missing or failed for the period (audit.submissions).
+    has_late_or_missing_data: bool = False
     #: How the value and its limits are worked out, and when it is withheld (methods appendix).
     method: str = ""
     disclosure_rule: str = ""

@@ -62,7 +62,8 @@ _EVIDENCE_SQL = """
         f.national_value,
         f.comparison,
         f.indicative_band,
-        f.period_end_date
+        f.period_end_date,
+        f.has_late_or_missing_data
     from marts.dim_indicator as d
     left join lateral (
         -- each indicator's latest provider-level value on or before the as-at date: sources report
@@ -263,6 +264,7 @@ def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> 
             disclosure_rule=row["disclosure_rule"] or "",
             characteristics=characteristics.get(row["indicator_id"], []),
             period_end_date=row["period_end_date"],
+            has_late_or_missing_data=bool(row["has_late_or_missing_data"]),
             trend=tuple(trend),
             peers=tuple(peers),
             pdus=tuple(pdus),
