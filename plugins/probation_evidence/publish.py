@@ -35,7 +35,7 @@ def data_as_at(conn, run_date: date) -> date:
     return row[0]
 
 
-def write_pack_files(context, out_dir: Path, browser=None) -> dict[str, Path]:
+def write_pack_files(context, out_dir: Path, browser=None, html: bytes | None = None) -> dict[str, Path]:
     """The pack's three files: self-contained HTML, the CSV of every number, and an A4 PDF of the HTML.
 
     Files whose content is unchanged are left alone; the PDF (whose metadata carries a creation time) is
@@ -46,7 +46,8 @@ def write_pack_files(context, out_dir: Path, browser=None) -> dict[str, Path]:
     from probation_evidence.packs.render import atomic_write, pack_path, render_pack_html
 
     paths = {kind: pack_path(context, out_dir, f".{kind}") for kind in ("html", "csv", "pdf")}
-    html_changed = atomic_write(paths["html"], render_pack_html(context).encode("utf-8"))
+    html = render_pack_html(context).encode("utf-8") if html is None else html
+    html_changed = atomic_write(paths["html"], html)
     atomic_write(paths["csv"], render_pack_csv(context).encode("utf-8"))
     if html_changed or not paths["pdf"].exists():
         tmp = paths["pdf"].with_name(f".{paths['pdf'].name}.tmp")
@@ -134,10 +135,10 @@ def publish_pack(
         latest = conn.execute(_LATEST_SQL, [context.inspection_id]).fetchone()
         version, reason = next_version(latest, data_hash, republish)
         context = dataclasses.replace(context, pack_version=str(version))
+        html = render_pack_html(context).encode("utf-8")
         if reason is not None:
-            html_sha = hashlib.sha256(render_pack_html(context).encode("utf-8")).hexdigest()
-            _freeze(conn, context, data_hash, html_sha, reason)
-        paths = write_pack_files(context, Path(out_dir or settings.packs_dir()), browser=browser)
+            _freeze(conn, context, data_hash, hashlib.sha256(html).hexdigest(), reason)
+        paths = write_pack_files(context, Path(out_dir or settings.packs_dir()), browser=browser, html=html)
     return str(paths["html"])
 
 

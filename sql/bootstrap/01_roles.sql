@@ -4,7 +4,7 @@ do $$
 declare
     role_name text;
 begin
-    foreach role_name in array array['warehouse_loader', 'warehouse_transformer', 'bi_reader']
+    foreach role_name in array array['warehouse_loader', 'warehouse_transformer', 'warehouse_publisher', 'bi_reader']
     loop
         if not exists (select from pg_roles where rolname = role_name) then
             execute format('create role %I nologin', role_name);
@@ -13,7 +13,7 @@ begin
     -- The account that runs the pipeline acts through these roles (SET ROLE), so it needs membership
     -- unless it is a superuser.
     if not (select rolsuper from pg_roles where rolname = current_user) then
-        execute format('grant warehouse_loader, warehouse_transformer to %I', current_user);
+        execute format('grant warehouse_loader, warehouse_transformer, warehouse_publisher to %I', current_user);
     end if;
 end
 $$;

@@ -2,16 +2,7 @@
 -- SHA-256 of its numbers and of its HTML, and every number it shows is frozen in marts, so what an
 -- inspector was given can be reproduced and compared long after the marts have moved on.
 
-do $$
-begin
-    if not exists (select from pg_roles where rolname = 'warehouse_publisher') then
-        create role warehouse_publisher nologin;
-    end if;
-    if not (select rolsuper from pg_roles where rolname = current_user) then
-        execute format('grant warehouse_publisher to %I', current_user);
-    end if;
-end
-$$;
+-- warehouse_publisher is created with the other roles (01_roles.sql).
 
 -- Publisher: reads the marts and the load bookkeeping, records publications, freezes pack values.
 grant usage on schema marts, audit to warehouse_publisher;
