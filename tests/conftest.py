@@ -14,7 +14,8 @@ import pytest
 
 from probation_evidence import warehouse
 
-TEST_DB = "probation_evidence_test"
+# Two test sessions on one server need different databases: PROBATION_EVIDENCE_TEST_DB names another.
+TEST_DB = os.environ.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,7 +61,7 @@ def conn(warehouse_url):
 
 def _isolate_airflow() -> None:
     """Point Airflow at a throwaway home before anything imports it (DAG parsing, dag.test)."""
-    home = ROOT / ".state" / "test-airflow"
+    home = ROOT / ".state" / ("test-airflow" if TEST_DB == "probation_evidence_test" else f"test-airflow-{TEST_DB}")
     home.mkdir(parents=True, exist_ok=True)
     os.environ["AIRFLOW_HOME"] = str(home)
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")

@@ -99,12 +99,19 @@ def _freeze(conn, context, data_hash: str, html_sha: str, reason: str) -> None:
         [publication_id, context.inspection_id, context.provider_id, int(context.pack_version),
          context.as_at_date, data_hash, html_sha, reason, published_at],
     )  # fmt: skip
+    # INSERT, not COPY: the table has row-level security, and PostgreSQL refuses COPY FROM under it.
+    # psycopg sends executemany as one pipeline, so this is one round trip, not one per row.
     columns = ", ".join(COLUMNS)
-    with conn.cursor().copy(
-        f"copy marts.evidence_pack_values (publication_id, row_number, {columns}, published_at) from stdin"
-    ) as copy:
-        for number, row in enumerate(pack_rows(context), start=1):
-            copy.write_row([publication_id, number, *(row.get(c) for c in COLUMNS), published_at])
+    placeholders = ", ".join(["%s"] * (len(COLUMNS) + 4))
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"insert into marts.evidence_pack_values (publication_id, provider_id, row_number, {columns},"  # noqa: S608
+            f" published_at) values ({placeholders})",
+            [
+                [publication_id, context.provider_id, number, *(row.get(c) for c in COLUMNS), published_at]
+                for number, row in enumerate(pack_rows(context), start=1)
+            ],
+        )
 
 
 def publish_pack(

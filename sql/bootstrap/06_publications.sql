@@ -28,6 +28,7 @@ grant select on audit.pack_publications to warehouse_transformer;
 
 create table if not exists marts.evidence_pack_values (
     publication_id text not null references audit.pack_publications (publication_id),
+    provider_id text not null,
     row_number integer not null,
     record_type text not null,
     standard_id text,
@@ -44,6 +45,7 @@ create table if not exists marts.evidence_pack_values (
     national_value double precision,
     comparison text,
     indicative_band text,
+    is_suppressed boolean,
     rows_loaded integer,
     rows_quarantined integer,
     published_at timestamptz not null,

@@ -41,19 +41,6 @@ def fingerprint(conn) -> dict[str, tuple[int, str]]:
     return result
 
 
-@pytest.fixture(scope="module")
-def pipeline_state(tmp_path_factory, warehouse_url):
-    state = tmp_path_factory.mktemp("state")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PROBATION_EVIDENCE_STATE", str(state))
-    mp.setenv("LANDING_DIR", str(state / "landing"))
-    mp.setenv("PACKS_DIR", str(state / "packs"))
-    mp.setenv("DROPS_DIR", str(state / "drops"))
-    demo.run_pipeline(warehouse_url, settings.DEMO_AS_AT, settings.DEMO_SEED)
-    yield state
-    mp.undo()
-
-
 def test_packs_are_published_for_inspections_due_within_the_lead_window(pipeline_state, conn):
     packs = sorted((pipeline_state / "packs").rglob("*.html"))
     due = conn.execute(

@@ -45,7 +45,8 @@ create table marts.fct_indicator_values (
     indicator_value_id text primary key, indicator_id text not null, provider_id text not null,
     pdu_code text, period_end_date date not null, numerator numeric, denominator numeric, value numeric,
     lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
-    indicative_band text, source_batch_ids text, has_late_or_missing_data boolean
+    indicative_band text, source_batch_ids text, has_late_or_missing_data boolean,
+    is_suppressed boolean not null default false, suppression_reason text
 );
 create table marts.fct_standard_indicative_ratings (
     standard_rating_id text primary key, provider_id text not null, standard_id text not null,

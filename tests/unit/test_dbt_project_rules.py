@@ -118,3 +118,53 @@ def test_incremental_models_state_their_key_strategy_and_schema_change_rule(mani
         assert node["config"]["unique_key"], node["name"]
         assert node["config"]["incremental_strategy"] == "delete+insert", node["name"]
         assert node["config"]["on_schema_change"] in {"fail", "append_new_columns", "sync_all_columns"}
+
+
+# The public marts' names are an interface: BI dashboards, planner queries and packs name them. Renaming
+# or dropping one must be a decision, made here, not a side effect.
+PUBLIC_MARTS = {
+    "bridge_indicator_characteristic",
+    "dim_characteristic",
+    "dim_indicator",
+    "dim_inspection",
+    "dim_provider",
+    "dim_standard",
+    "fct_characteristic_evidence",
+    "fct_indicator_values",
+    "fct_standard_indicative_ratings",
+}
+
+
+def test_the_public_marts_keep_their_names_and_are_public(manifest):
+    marts = {n["name"]: n for n in _ours(manifest, "model") if n["fqn"][1] == "marts"}
+    assert set(marts) == PUBLIC_MARTS
+    for node in marts.values():
+        assert node["access"] == "public", node["name"]
+        assert node["relation_name"].split(".")[-2].strip('"') == "marts", node["relation_name"]
+
+
+def test_every_mart_gets_provider_row_security_and_every_reader_role(manifest):
+    for node in _ours(manifest, "model"):
+        if node["fqn"][1] != "marts":
+            continue
+        hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
+        assert any("provider_row_security()" in sql for sql in hooks), node["name"]
+        readers = set(node["config"]["grants"]["select"])
+        assert {"bi_reader", "planner_reader", "provider_reader", "warehouse_publisher"} <= readers, node["name"]
+
+
+def test_exposures_declare_the_pack_and_the_bi_dashboard_on_public_marts_only(manifest):
+    exposures = {e["name"]: e for e in manifest["exposures"].values() if e["package_name"] == PACKAGE}
+    assert {e["type"] for e in exposures.values()} == {"application", "dashboard"}
+    assert {"evidence_pack", "provider_comparison_dashboard"} <= set(exposures)
+    used = set()
+    for exposure in exposures.values():
+        assert exposure["description"].strip() and exposure["owner"]["name"] and exposure["url"], exposure["name"]
+        for unique_id in exposure["depends_on"]["nodes"]:
+            kind, _, *_, name = unique_id.split(".")
+            if kind == "model":
+                assert name in PUBLIC_MARTS, f"{exposure['name']} reads {name}, which is not a public mart"
+                used.add(name)
+            else:
+                assert kind == "source", unique_id
+    assert used == PUBLIC_MARTS, f"marts no exposure reads: {PUBLIC_MARTS - used}"

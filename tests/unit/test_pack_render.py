@@ -404,3 +404,25 @@ def test_a_value_with_late_or_missing_data_behind_it_is_flagged_on_its_line():
     flagged = _render_line(_s01_line(has_late_or_missing_data=True))
     assert "Late or missing data behind this value" in flagged and 'href="#data-quality"' in flagged
     assert "Late or missing data behind this value" not in _render_line(_s01_line())
+
+
+def test_a_suppressed_value_is_shown_as_suppressed_with_its_reason_and_flagged_in_the_csv():
+    from probation_evidence.packs.model import StandardSection
+    from probation_evidence.packs.render import areas_of_interest
+
+    line = _s01_line(
+        value=None, numerator=None, denominator=None, lower_95=None, upper_95=None, indicative_band=None,
+        comparison="not compared", suppression_reason="numerator between 1 and 4",
+    )  # fmt: skip
+    html = _render(_context({"1.2": [line]}))
+    assert "Suppressed: numbers too small to publish." in html
+    assert "(numerator between 1 and 4)" in html and "No value for 30 September 2026." not in html
+    section = StandardSection("1.2", "Staff", "Staffing", [line])
+    assert areas_of_interest(section) == [
+        "Withheld as too small to publish on 1 indicator (PO vacancy rate).",
+    ]
+    rows = _csv_rows(_context({"1.2": [line]}))
+    (value,) = [r for r in rows if r["record_type"] == "indicator_value"]
+    assert (value["value"], value["numerator"], value["is_suppressed"]) == ("", "", "true")
+    assert {r["is_suppressed"] for r in rows if r["record_type"] == "trend"} == {"false"}
+    assert {r["is_suppressed"] for r in rows if r["record_type"] == "source_batch"} == {""}

@@ -1,10 +1,10 @@
 """Every number in an evidence pack as one CSV, beside the HTML and the PDF.
 
 One row per number-bearing item, in the order the pack shows them: each indicator's value with its
-interval, benchmark and band; each period of its trend; every provider in its period; each of the
-provider's PDUs; then the load batches in the provenance annex. A reader can check any figure in the
-pack against this file, and a planner can load it into a spreadsheet. The output depends only on the
-PackContext, so the same pack always gives the same bytes.
+interval, benchmark, band and whether the disclosure rule withholds it; each period of its trend;
+every provider in its period; each of the provider's PDUs; then the load batches in the provenance
+annex. A reader can check any figure in the pack against this file, and a planner can load it into a
+spreadsheet. The output depends only on the PackContext, so the same pack always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ COLUMNS = (
     "national_value",
     "comparison",
     "indicative_band",
+    "is_suppressed",
     "rows_loaded",
     "rows_quarantined",
 )
@@ -77,21 +78,25 @@ def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[d
             "national_value": line.national_value,
             "comparison": line.comparison,
             "indicative_band": line.indicative_band,
+            "is_suppressed": line.suppression_reason is not None,
         }
     ]
     rows += [
         {**base, "record_type": "trend", "subject": provider_id, "period_end_date": p.period_end_date,
-         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "national_value": p.national_value}
+         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "national_value": p.national_value,
+         "is_suppressed": p.is_suppressed}
         for p in line.trend
     ]  # fmt: skip
     rows += [
         {**base, "record_type": "provider_comparison", "subject": p.provider_id,
-         "period_end_date": line.period_end_date, "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95}
+         "period_end_date": line.period_end_date, "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95,
+         "is_suppressed": p.is_suppressed}
         for p in line.peers
     ]  # fmt: skip
     rows += [
         {**base, "record_type": "pdu", "subject": p.pdu_code, "period_end_date": line.period_end_date,
-         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "comparison": p.comparison}
+         "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "comparison": p.comparison,
+         "is_suppressed": p.is_suppressed}
         for p in line.pdus
     ]  # fmt: skip
     return rows
@@ -110,6 +115,8 @@ def render_pack_csv(ctx: PackContext) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
     text = str(value)

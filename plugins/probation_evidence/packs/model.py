@@ -37,6 +37,8 @@ class SeriesPoint:
     lower_95: float | None
     upper_95: float | None
     national_value: float | None
+    #: Withheld by the marts' disclosure rule (value and limits are then None).
+    is_suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class PeerValue:
     value: float | None
     lower_95: float | None
     upper_95: float | None
+    #: Withheld by the marts' disclosure rule (value and limits are then None).
+    is_suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class PduValue:
     lower_95: float | None
     upper_95: float | None
     comparison: str | None
+    #: Withheld by the marts' disclosure rule (value and limits are then None).
+    is_suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class EvidenceLine:
     period_end_date: date | None = None
     #: A submission this indicator reads was late, missing or failed for the period (audit.submissions).
     has_late_or_missing_data: bool = False
+    #: Why the marts withhold the value (disclosure control: numbers too small to publish); None when shown.
+    suppression_reason: str | None = None
     #: How the value and its limits are worked out, and when it is withheld (methods appendix).
     method: str = ""
     disclosure_rule: str = ""

@@ -63,7 +63,8 @@ _EVIDENCE_SQL = """
         f.comparison,
         f.indicative_band,
         f.period_end_date,
-        f.has_late_or_missing_data
+        f.has_late_or_missing_data,
+        f.suppression_reason
     from marts.dim_indicator as d
     left join lateral (
         -- each indicator's latest provider-level value on or before the as-at date: sources report
@@ -95,7 +96,7 @@ _CHARACTERISTICS_SQL = """
 
 # The provider's own series for the trend charts: its last year of values, oldest first.
 _TREND_SQL = """
-    select indicator_id, period_end_date, value, lower_95, upper_95, national_value
+    select indicator_id, period_end_date, value, lower_95, upper_95, national_value, is_suppressed
     from marts.fct_indicator_values
     where provider_id = %s and pdu_code is null and period_end_date <= %s and period_end_date > %s - 366
     order by indicator_id, period_end_date
@@ -103,7 +104,7 @@ _TREND_SQL = """
 
 # Every provider's value in each indicator's period (the provider against all others).
 _PEERS_SQL = """
-    select v.indicator_id, v.provider_id, p.provider_name, v.value, v.lower_95, v.upper_95
+    select v.indicator_id, v.provider_id, p.provider_name, v.value, v.lower_95, v.upper_95, v.is_suppressed
     from marts.fct_indicator_values as v
     inner join marts.dim_provider as p on v.provider_id = p.provider_id
     inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
@@ -114,7 +115,7 @@ _PEERS_SQL = """
 
 # The provider's PDUs in each indicator's period.
 _PDUS_SQL = """
-    select v.indicator_id, v.pdu_code, v.value, v.lower_95, v.upper_95, v.comparison
+    select v.indicator_id, v.pdu_code, v.value, v.lower_95, v.upper_95, v.comparison, v.is_suppressed
     from marts.fct_indicator_values as v
     inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
         on v.indicator_id = wanted.indicator_id and v.period_end_date = wanted.period_end_date
@@ -265,6 +266,7 @@ def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> 
             characteristics=characteristics.get(row["indicator_id"], []),
             period_end_date=row["period_end_date"],
             has_late_or_missing_data=bool(row["has_late_or_missing_data"]),
+            suppression_reason=row["suppression_reason"],
             trend=tuple(trend),
             peers=tuple(peers),
             pdus=tuple(pdus),
@@ -281,15 +283,21 @@ def _fetch_series(conn: psycopg.Connection, provider_id: str, as_at: date, lines
     trend: dict[str, list] = {}
     for r in _fetch_dicts(conn, _TREND_SQL, (provider_id, as_at, as_at)):
         numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
-        trend.setdefault(r["indicator_id"], []).append(SeriesPoint(r["period_end_date"], *numbers))
+        trend.setdefault(r["indicator_id"], []).append(
+            SeriesPoint(r["period_end_date"], *numbers, bool(r["is_suppressed"]))
+        )
     peers: dict[str, list] = {}
     for r in _fetch_dicts(conn, _PEERS_SQL, wanted):
         numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
-        peers.setdefault(r["indicator_id"], []).append(PeerValue(r["provider_id"], r["provider_name"], *numbers))
+        peers.setdefault(r["indicator_id"], []).append(
+            PeerValue(r["provider_id"], r["provider_name"], *numbers, bool(r["is_suppressed"]))
+        )
     pdus: dict[str, list] = {}
     for r in _fetch_dicts(conn, _PDUS_SQL, (*wanted, provider_id)):
         numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
-        pdus.setdefault(r["indicator_id"], []).append(PduValue(r["pdu_code"], *numbers, r["comparison"]))
+        pdus.setdefault(r["indicator_id"], []).append(
+            PduValue(r["pdu_code"], *numbers, r["comparison"], bool(r["is_suppressed"]))
+        )
     return trend, peers, pdus
 
 

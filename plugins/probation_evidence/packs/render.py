@@ -186,11 +186,16 @@ def areas_of_interest(section: StandardSection, limit: int = 4) -> list[str]:
             shown = "; ".join(_versus(line) for line in lines[:limit])
             more = f"; and {len(lines) - limit} more" if len(lines) > limit else ""
             sentences.append(f"{word.capitalize()} than national on {_count(len(lines), 'indicator')}: {shown}{more}.")
-    missing = [line.indicator_name for line in section.evidence if line.value is None]
+    suppressed = [line.indicator_name for line in section.evidence if line.suppression_reason]
+    missing = [line.indicator_name for line in section.evidence if line.value is None and not line.suppression_reason]
     if missing:
         sentences.append(
             f"No value for the period on {_count(len(missing), 'indicator')} ({', '.join(missing)}): "
             "see the data-quality section for late or missing submissions."
+        )
+    if suppressed:
+        sentences.append(
+            f"Withheld as too small to publish on {_count(len(suppressed), 'indicator')} ({', '.join(suppressed)})."
         )
     if not sentences:
         sentences.append("No indicator differs from national, and none is missing.")
