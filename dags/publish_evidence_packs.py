@@ -36,11 +36,11 @@ from probation_evidence.orchestration import DEFAULT_ARGS, START_DATE, mapped_re
 )  # fmt: skip
 def publish_evidence_packs():
     @task
-    def find_due_inspections(logical_date=None) -> list[dict]:
-        from probation_evidence.orchestration import warehouse_url
+    def find_due_inspections(logical_date=None, dag_run=None) -> list[dict]:
+        from probation_evidence.orchestration import run_date, warehouse_url
         from probation_evidence.publish import due_inspections
 
-        return due_inspections(warehouse_url(), logical_date.date())
+        return due_inspections(warehouse_url(), run_date(logical_date, dag_run))
 
     @task(max_active_tis_per_dagrun=4)
     def render_pack(inspection: dict, params=None) -> str:

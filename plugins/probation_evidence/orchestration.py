@@ -62,6 +62,15 @@ def api_endpoint(conn_id: str) -> tuple[str, str]:
     return f"{scheme}://{conn.host}:{conn.port}", conn.password or ""
 
 
+def run_date(logical_date=None, dag_run=None):
+    """The date a run is for: its logical date, or, for a run triggered without one (Airflow 3 allows
+    manual runs with no logical date), the date it was asked to run."""
+    when = logical_date or getattr(dag_run, "run_after", None)
+    if when is None:
+        raise ValueError("the run has neither a logical date nor a run_after time: trigger it with a logical date")
+    return when.date()
+
+
 def mapped_results(results) -> list:
     """The values of a mapped task's results, as a list.
 
@@ -99,13 +108,14 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
             return provider_ids()
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
-        def extract_provider(provider_id: str, logical_date=None) -> dict:
+        def extract_provider(provider_id: str, logical_date=None, dag_run=None) -> dict:
             from probation_evidence import ingest
 
+            as_at = run_date(logical_date, dag_run)
             if ingest.transport(family) == "api":
                 base_url, token = api_endpoint(api_conn_id(family))
-                return ingest.extract_api(family, provider_id, logical_date.date(), base_url, token)
-            return ingest.extract_files(family, provider_id, logical_date.date())
+                return ingest.extract_api(family, provider_id, as_at, base_url, token)
+            return ingest.extract_files(family, provider_id, as_at)
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
         def load_provider(extracted: dict) -> dict:
@@ -114,10 +124,11 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
             return load_extracted(warehouse_url(), extracted)
 
         @task(outlets=[RAW_ASSETS[family]], trigger_rule="all_done", multiple_outputs=False)
-        def record_submissions(outcomes, logical_date=None) -> dict:
+        def record_submissions(outcomes, logical_date=None, dag_run=None) -> dict:
             from probation_evidence import ingest
 
-            return ingest.record_submissions(warehouse_url(), family, logical_date.date(), mapped_results(outcomes))
+            as_at = run_date(logical_date, dag_run)
+            return ingest.record_submissions(warehouse_url(), family, as_at, mapped_results(outcomes))
 
         @task(trigger_rule="all_done")
         def check_run(summary: dict) -> None:
