@@ -16,8 +16,6 @@ import importlib.util
 import json
 import re
 import shlex
-import shutil
-import subprocess
 import tomllib
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -539,24 +537,3 @@ def test_compose_reads_env_file_only_if_present():
     for name in AIRFLOW_SERVICES:
         env_files = services()[name]["env_file"]
         assert env_files == [{"path": ".env", "required": False}], name
-
-
-# ---------------------------------------------------------------------------------------------- docker
-def compose_command() -> list[str] | None:
-    for command in (["docker", "compose"], ["docker-compose"]):
-        if shutil.which(command[0]):
-            probe = subprocess.run([*command, "version"], capture_output=True, text=True, check=False)
-            if probe.returncode == 0:
-                return command
-    return None
-
-
-def test_docker_compose_accepts_the_file(tmp_path):
-    command = compose_command()
-    if command is None:
-        pytest.skip("the docker compose plugin is not installed: only the structural tests above ran")
-    env_file = tmp_path / "compose.env"
-    env_file.write_text("".join(f"{name}={value}\n" for name, value in example_environment().items()))
-    files = ["--project-directory", str(ROOT), "--env-file", str(env_file), "-f", str(COMPOSE_FILE)]
-    result = subprocess.run([*command, *files, "config", "-q"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
