@@ -11,10 +11,21 @@ pytestmark = pytest.mark.warehouse
 
 CATALOG_SNAPSHOT = """
 select 'schema', nspname, coalesce(array_to_string(nspacl, ','), '') from pg_namespace
- where nspname in ('raw', 'staging', 'intermediate', 'marts', 'audit')
+ where nspname in ('raw', 'staging', 'intermediate', 'marts', 'audit', 'security')
 union all
 select 'role', rolname, rolcanlogin::text from pg_roles
- where rolname in ('warehouse_loader', 'warehouse_transformer', 'warehouse_publisher', 'bi_reader')
+ where rolname in ('warehouse_loader', 'warehouse_transformer', 'warehouse_publisher', 'bi_reader',
+                   'planner_reader', 'provider_reader')
+union all
+select 'policy', schemaname || '.' || tablename || '.' || policyname,
+       permissive || ' ' || array_to_string(roles, ',') || ' ' || coalesce(qual, '') from pg_policies
+union all
+select 'function', p.oid::regprocedure::text, coalesce(array_to_string(p.proacl, ','), '') from pg_proc as p
+ where p.pronamespace = 'security'::regnamespace
+union all
+select 'acl', c.oid::regclass::text, coalesce(array_to_string(c.relacl, ','), '') from pg_class as c
+ where c.relnamespace in ('audit'::regnamespace, 'security'::regnamespace, 'marts'::regnamespace)
+   and c.relkind = 'r'
 union all
 select 'table', schemaname || '.' || tablename, '' from pg_tables
  where schemaname = 'audit' or tablename = 'evidence_pack_values'
@@ -37,7 +48,10 @@ def test_bootstrap_twice_changes_nothing(warehouse_url, conn):
         "intermediate",
         "marts",
         "audit",
+        "security",
     }
+    assert {row[1] for row in before if row[0] == "role"} >= {"planner_reader", "provider_reader"}
+    assert ("policy", "marts.evidence_pack_values.own_provider_only") in {row[:2] for row in before}
 
 
 @pytest.fixture
