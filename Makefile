@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site bench bench-load bench-incremental clean
+.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench-incremental: install  ## full build against one-week build of the weekly h
 
 docs: install  ## regenerate docs/sources.md from the source contracts
 	$(BIN)/python -m probation_evidence.source_docs
+
+freshness: install  ## dbt source freshness: is every source (raw, audit, published packs) recent enough?
+	$(BIN)/python -m probation_evidence.dbt_runner source freshness
 
 docs-site: install  ## the dbt docs site, catalog read from the warehouse (run make demo first for the data)
 	DBT_TARGET_PATH=$(CURDIR)/output/dbt-docs DBT_LOG_PATH=$(CURDIR)/output/dbt-docs/logs \

@@ -53,3 +53,5 @@ create table if not exists marts.evidence_pack_values (
 );
 grant select, insert on marts.evidence_pack_values to warehouse_publisher;
 grant select on marts.evidence_pack_values to bi_reader;
+-- dbt declares the frozen values as a source with freshness (`dbt source freshness` reads them).
+grant select on marts.evidence_pack_values to warehouse_transformer;

@@ -232,6 +232,14 @@ def test_dbt_docs_generate_describes_every_column_the_warehouse_holds(pipeline_s
     assert not missing, "columns in the warehouse that the dbt docs do not describe:\n" + "\n".join(missing)
 
 
+def test_every_source_is_fresh_after_the_demo_run(pipeline_state, warehouse_url, dbt_target):
+    dbt_runner.run(["source", "freshness"], url=warehouse_url)  # as make freshness runs it; raises on error
+
+    results = json.loads((dbt_target / "sources.json").read_text())["results"]
+    assert len(results) >= 28
+    assert {r["status"] for r in results} == {"pass"}, [r["unique_id"] for r in results if r["status"] != "pass"]
+
+
 def test_a_pack_is_republished_as_a_new_version_on_request_or_when_its_data_changes(
     pipeline_state, warehouse_url, conn, tmp_path
 ):
