@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental clean
+.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -66,13 +66,16 @@ format: install  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
 
-bench: bench-load bench-incremental  ## every benchmark (WAREHOUSE_URL honoured); results in benchmarks/results/
+bench: bench-load bench-incremental bench-queries  ## every benchmark (WAREHOUSE_URL honoured); results in benchmarks/results/
 
 bench-load: install  ## loader against ADBC, COPY and insert_rows at national size: benchmarks/results/load.json
 	$(BIN)/python benchmarks/load_benchmark.py
 
 bench-incremental: install  ## full build against one-week build of the weekly history: results/incremental.json
 	$(BIN)/python benchmarks/incremental_benchmark.py
+
+bench-queries: install  ## planner queries at national size, without and with the marts' index: results/planner_queries.json
+	$(BIN)/python benchmarks/planner_queries_benchmark.py
 
 docs: install  ## regenerate docs/sources.md from the source contracts
 	$(BIN)/python -m probation_evidence.source_docs

@@ -1,12 +1,13 @@
 """`probation-evidence`: the command line for engineers and planners.
 
 probation-evidence demo                      run the whole pipeline through Airflow
-probation-evidence warehouse start|stop|status|url|psql|bootstrap
+probation-evidence warehouse start|stop|status|url|psql|bootstrap [--pipeline-login NAME]
 probation-evidence airflow -- <args>         the project's local Airflow (connections set)
 probation-evidence seeds [--check]           regenerate the framework and reference seeds
 probation-evidence pack --inspection ID [--provider CODE] [--date D]   one evidence pack (HTML, PDF, CSV)
 probation-evidence pack --due [--date D] [--lead-days N]                every pack due in the lead window
 probation-evidence calibrate [--held-out SEED ...]                       indicative bands against the truth
+probation-evidence query --list | NAME [--param NAME=VALUE ...] [--format table|csv|json]   planners' questions
 """
 
 from __future__ import annotations
@@ -44,8 +45,13 @@ def _warehouse(args: argparse.Namespace) -> int:
         env = dict(os.environ, PGPASSWORD=url.password)
         os.execvpe(psql, [psql, "-h", url.host, "-p", str(url.port), "-U", url.user, url.dbname], env)
     elif args.action == "bootstrap":
-        applied = warehouse.bootstrap(warehouse.resolve(start=True))
+        url = warehouse.resolve(start=True)
+        applied = warehouse.bootstrap(url)
         print("applied: " + ", ".join(applied))
+        if args.pipeline_login:
+            password = os.environ.get(settings.PIPELINE_PASSWORD_ENV, "")
+            warehouse.create_pipeline_login(url, args.pipeline_login, password)
+            print(f"pipeline login {args.pipeline_login}: " + ", ".join(settings.PIPELINE_ROLES))
     return 0
 
 
@@ -114,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     wh = sub.add_parser("warehouse", help="the embedded warehouse, or the one in WAREHOUSE_URL")
     wh.add_argument("action", choices=["start", "stop", "status", "url", "psql", "bootstrap"])
+    wh.add_argument(
+        "--pipeline-login",
+        metavar="NAME",
+        help="with bootstrap: create (or reset) the pipeline's own login, a member of the loader, transformer and "
+        f"publisher roles only; its password is read from ${settings.PIPELINE_PASSWORD_ENV}",
+    )
     wh.set_defaults(func=_warehouse)
 
     demo = sub.add_parser("demo", help="run the whole pipeline through Airflow on simulated providers")
@@ -156,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")
     seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")
     seeds.set_defaults(func=_seeds)
+
+    from probation_evidence import planner_queries
+
+    planner_queries.register(sub)
     return parser
 
 

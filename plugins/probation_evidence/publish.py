@@ -56,7 +56,7 @@ def write_pack_files(context, out_dir: Path, browser=None, html: bytes | None = 
     return paths
 
 
-PUBLISHER_ROLE = "warehouse_publisher"
+PUBLISHER_ROLE = settings.PUBLISHER_ROLE
 
 _LATEST_SQL = """
     select pack_version, data_sha256

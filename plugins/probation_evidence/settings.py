@@ -21,7 +21,12 @@ STAFFING_API_CONN_ID = "staffing_api"
 #: Database roles created by sql/bootstrap.
 LOADER_ROLE = "warehouse_loader"
 TRANSFORMER_ROLE = "warehouse_transformer"
+PUBLISHER_ROLE = "warehouse_publisher"
 BI_READER_ROLE = "bi_reader"
+#: The roles the pipeline's own login acts through (SET ROLE), one per step.
+PIPELINE_ROLES = (LOADER_ROLE, TRANSFORMER_ROLE, PUBLISHER_ROLE)
+#: Where `warehouse bootstrap --pipeline-login` reads that login's password (never from the command line).
+PIPELINE_PASSWORD_ENV = "PIPELINE_PASSWORD"  # noqa: S105 (the name of a variable, not a password)
 
 #: How far ahead of fieldwork a pack is published (issue: default 8 weeks).
 DEFAULT_LEAD_DAYS = 56

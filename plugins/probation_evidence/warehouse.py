@@ -245,6 +245,31 @@ def bootstrap_files() -> list[Path]:
     return sorted((settings.sql_dir() / "bootstrap").glob("*.sql"))
 
 
+def create_pipeline_login(url: WarehouseUrl, name: str, password: str) -> None:
+    """Make `name` the login the pipeline runs as: not a superuser, a member of the loader, transformer and
+    publisher roles and nothing else. Creates it, or sets the password and strips extra attributes of an
+    existing one; run by an administrator after `bootstrap`. Safe to repeat."""
+    import psycopg
+    from psycopg import sql
+
+    if not password:
+        raise WarehouseError(f"the pipeline login {name!r} needs a password: set {settings.PIPELINE_PASSWORD_ENV}")
+    login = sql.Identifier(name)
+    attributes = sql.SQL("login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}").format(
+        sql.Literal(password)
+    )
+    with psycopg.connect(url.url()) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext('probation_evidence.bootstrap'))")
+        exists = conn.execute("select from pg_roles where rolname = %s", [name]).fetchone() is not None
+        verb = sql.SQL("alter role {} with ") if exists else sql.SQL("create role {} with ")
+        conn.execute(verb.format(login) + attributes)
+        conn.execute(
+            sql.SQL("grant {} to {}").format(
+                sql.SQL(", ").join(sql.Identifier(r) for r in settings.PIPELINE_ROLES), login
+            )
+        )
+
+
 def bootstrap(url: WarehouseUrl) -> list[str]:
     """Apply `sql/bootstrap/*.sql` in order, in one transaction. Safe to run any number of times."""
     import psycopg

@@ -351,3 +351,38 @@ def test_suppression_is_flagged_not_silent_and_no_pdu_can_be_worked_out(pipeline
     assert flagged[0] == flagged[1] > 100
     assert lone == (0,)
     assert frozen[0] > 0 and frozen[1] == 0, "packs show suppressed values as suppressed, flagged"
+
+
+def test_the_pipeline_login_rebuilds_the_marts_without_being_a_superuser(pipeline_state, warehouse_url, tmp_path):
+    """The production set-up: dbt runs as a least-privilege login (SET ROLE warehouse_transformer), and the
+    rebuilt marts come back with their grants and row-level security, and the same rows."""
+    from probation_evidence import dbt_runner
+
+    name, password = f"pe_test_pipeline_{SUFFIX}", secrets.token_urlsafe(16)
+    warehouse.create_pipeline_login(warehouse_url, name, password)
+    login = warehouse.WarehouseUrl(warehouse_url.host, warehouse_url.port, name, password, warehouse_url.dbname)
+    snapshot = (
+        "select c.relname, c.relrowsecurity, c.relacl::text, pg_get_userbyid(c.relowner),"
+        " (select count(*) from pg_policies p where p.schemaname = 'marts' and p.tablename = c.relname)"
+        " from pg_class c where c.relnamespace = 'marts'::regnamespace and c.relkind = 'r' order by 1"
+    )
+    try:
+        with psycopg.connect(warehouse_url.url()) as admin:
+            before = admin.execute(snapshot).fetchall()
+            rows_before = admin.execute(
+                "select count(*), sum(hashtext(t::text)) from marts.fct_indicator_values t"
+            ).fetchone()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+            mp.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+            dbt_runner.run(["build", "--select", "marts"], url=login)  # raises if any model or test fails
+        with psycopg.connect(warehouse_url.url()) as admin:
+            assert admin.execute(snapshot).fetchall() == before
+            assert (
+                admin.execute("select count(*), sum(hashtext(t::text)) from marts.fct_indicator_values t").fetchone()
+                == rows_before
+            )
+            assert admin.execute("select rolsuper from pg_roles where rolname = %s", [name]).fetchone() == (False,)
+    finally:
+        with psycopg.connect(warehouse_url.url(), autocommit=True) as admin:
+            admin.execute(psycopg.sql.SQL("drop role {}").format(psycopg.sql.Identifier(name)))

@@ -119,3 +119,41 @@ def test_bi_reader_reads_frozen_pack_values_but_not_the_publication_log(conn):
     assert _can(conn, "select * from marts.evidence_pack_values")
     assert not _can(conn, "select * from audit.pack_publications")
     conn.rollback()
+
+
+def test_the_pipeline_login_is_no_superuser_and_holds_only_the_pipeline_roles(warehouse_url, conn):
+    import secrets
+
+    from probation_evidence import settings
+
+    name, password = f"pe_test_pipeline_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    with pytest.raises(warehouse.WarehouseError, match="PIPELINE_PASSWORD"):
+        warehouse.create_pipeline_login(warehouse_url, name, "")
+    try:
+        warehouse.create_pipeline_login(warehouse_url, name, "first-" + password)
+        conn.execute(f'alter role "{name}" superuser createrole')  # a login that drifted
+        conn.commit()
+        warehouse.create_pipeline_login(warehouse_url, name, password)  # again: reset, not an error
+
+        login = warehouse.WarehouseUrl(warehouse_url.host, warehouse_url.port, name, password, warehouse_url.dbname)
+        with psycopg.connect(login.url()) as pipeline:  # over TCP, with the new password
+            flags = pipeline.execute(
+                "select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles where rolname = current_user"
+            ).fetchone()
+            member_of = {
+                row[0]
+                for row in pipeline.execute(
+                    "select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid"
+                    " join pg_roles u on u.oid = m.member where u.rolname = current_user"
+                ).fetchall()
+            }
+            assert flags == (False, False, False, False)
+            assert member_of == set(settings.PIPELINE_ROLES)
+            for role in settings.PIPELINE_ROLES:
+                pipeline.execute(f"set role {role}")
+            assert not _can(pipeline, "set role bi_reader")
+            pipeline.rollback()
+    finally:
+        conn.rollback()
+        conn.execute(f'drop role if exists "{name}"')
+        conn.commit()

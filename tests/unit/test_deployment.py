@@ -391,7 +391,7 @@ def test_airflow_commands_exist_in_the_airflow_cli():
 
 # ---------------------------------------------------------------------------------------------- pipeline
 def test_bootstrap_runs_the_project_cli_against_the_warehouse_server():
-    from probation_evidence import cli
+    from probation_evidence import cli, settings
     from probation_evidence.warehouse import WarehouseUrl
 
     words = argv("warehouse-bootstrap", "entrypoint") + argv("warehouse-bootstrap", "command")
@@ -403,7 +403,15 @@ def test_bootstrap_runs_the_project_cli_against_the_warehouse_server():
         pytest.fail(f"`{' '.join(words)}` is not a valid probation-evidence command")
     assert (args.func, args.action) == (cli._warehouse, "bootstrap")
     bootstrap = WarehouseUrl.parse(environment("warehouse-bootstrap")["WAREHOUSE_URL"])
-    assert bootstrap.host == "warehouse-db" and bootstrap.url() == WarehouseUrl.parse(warehouse_url()).url()
+    pipeline = WarehouseUrl.parse(warehouse_url())
+    assert (bootstrap.host, bootstrap.port, bootstrap.dbname) == (pipeline.host, pipeline.port, pipeline.dbname)
+    assert bootstrap.host == "warehouse-db"
+    # The bootstrap runs as the server's superuser and makes the workers' login a least-privilege one.
+    server = environment("warehouse-db")
+    assert (bootstrap.user, bootstrap.password) == (server["POSTGRES_USER"], server["POSTGRES_PASSWORD"])
+    assert pipeline.user != server["POSTGRES_USER"], "the pipeline must not log in as the superuser"
+    assert args.pipeline_login == pipeline.user
+    assert environment("warehouse-bootstrap")[settings.PIPELINE_PASSWORD_ENV] == pipeline.password
 
 
 def warehouse_url() -> str:
@@ -415,7 +423,9 @@ def test_the_warehouse_connection_and_url_name_the_warehouse_database():
 
     server = environment("warehouse-db")
     url = WarehouseUrl.parse(warehouse_url())
-    expected = ("warehouse-db", 5432, server["POSTGRES_USER"], server["POSTGRES_PASSWORD"], server["POSTGRES_DB"])
+    example = example_environment()
+    # The pipeline's own login (made by the bootstrap), on the warehouse server's database.
+    expected = ("warehouse-db", 5432, example["WAREHOUSE_USER"], example["WAREHOUSE_PASSWORD"], server["POSTGRES_DB"])
     assert (url.host, url.port, url.user, url.password, url.dbname) == expected
     conn = urlsplit(environment("airflow-worker")["AIRFLOW_CONN_WAREHOUSE"])
     assert conn.scheme == "postgres" and (conn.hostname, conn.port, conn.username) == expected[:3]
