@@ -124,5 +124,7 @@ def main(as_at: date = settings.DEMO_AS_AT, seed: int | None = None) -> None:
     say(f"warehouse: {url.masked}")
     print("    query the marts:   .venv/bin/probation-evidence warehouse psql")
     print("    e.g.  select * from marts.fct_indicator_values order by value desc;")
+    print("    planners' questions:  .venv/bin/probation-evidence query --list")
+    print(f"    e.g.  .venv/bin/probation-evidence query packs_due --param as_at={as_at.isoformat()}")
     if embedded:
         print("    the embedded warehouse keeps running; stop it with:  make stop")
