@@ -370,6 +370,14 @@ def test_a_corrected_weekly_return_is_counted_incrementally_as_a_full_rebuild_wo
         == other_providers
     )
 
+    # A full refresh replaces the table, and PostgreSQL drops the views built on it with the old one:
+    # rebuilding everything downstream puts the warehouse back as the other modules expect it.
+    dbt_runner.run(["run", "--select", "int_workload_indicators_counted+"], url=warehouse_url)
+    assert conn.execute("select to_regclass('intermediate.int_indicator_counts_unioned') is not null").fetchone() == (
+        True,
+    )
+    conn.rollback()
+
 
 def warehouse_connection(url):
     import psycopg
