@@ -126,24 +126,9 @@ def run_demo_pipeline(url: warehouse.WarehouseUrl, seed: int, tmp: Path) -> floa
     """`make demo`'s pipeline into the bench database, its state (landing, packs, Airflow) under tmp."""
     from probation_evidence import demo
 
-    state = tmp / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("PROBATION_EVIDENCE_STATE", "LANDING_DIR", "PACKS_DIR", "DROPS_DIR")}
-    os.environ.update(
-        PROBATION_EVIDENCE_STATE=str(state),
-        LANDING_DIR=str(state / "landing"),
-        PACKS_DIR=str(state / "packs"),
-        DROPS_DIR=str(state / "drops"),
-    )
     started = time.perf_counter()
-    try:
+    with settings.environment(**settings.state_folders(tmp)):
         demo.run_pipeline(url, AS_AT, seed)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return time.perf_counter() - started
 
 
@@ -367,16 +352,8 @@ def row_counts(url: warehouse.WarehouseUrl) -> dict:
 def manifest_indexes(tmp: Path) -> list[dict]:
     """The marts models' `indexes` config from a fresh `dbt parse` (artifacts under tmp)."""
     target = tmp / "dbt-target"
-    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
-    os.environ.update(DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(tmp / "dbt-logs"))
-    try:
+    with settings.environment(DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(tmp / "dbt-logs")):
         dbt_runner.run(["parse", "--quiet"])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     manifest = json.loads((target / "manifest.json").read_text())
     found = []
     for node in manifest["nodes"].values():

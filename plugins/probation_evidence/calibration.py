@@ -16,7 +16,6 @@ pools them: the honest figure. `--combine` pools results written earlier.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -179,35 +178,25 @@ def run_held_out(seeds: list[int], as_at: date, out_dir: Path) -> dict:
     """
     import psycopg
 
-    from probation_evidence import demo, warehouse
+    from probation_evidence import demo, settings, warehouse
 
     server = warehouse.resolve(start=True)
     results = []
-    saved = {k: os.environ.get(k) for k in ("PROBATION_EVIDENCE_STATE", "LANDING_DIR", "DROPS_DIR", "PACKS_DIR")}
-    try:
-        for seed in seeds:
-            with (
-                tempfile.TemporaryDirectory(prefix=f"calibration-{seed}-") as tmp,
-                psycopg.connect(server.url("postgres"), autocommit=True) as admin,
-            ):
-                admin.execute(f"drop database if exists {CALIBRATION_DB}")
-                admin.execute(f"create database {CALIBRATION_DB}")
-                url = warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, CALIBRATION_DB)
-                for name, folder in (("PROBATION_EVIDENCE_STATE", "state"), ("LANDING_DIR", "landing"),
-                                     ("DROPS_DIR", "drops"), ("PACKS_DIR", "packs")):  # fmt: skip
-                    os.environ[name] = str(Path(tmp) / folder)
-                demo.say(f"held-out calibration: seed {seed}")
-                demo.run_pipeline(url, as_at, seed)
-                result = calibrate(url.url(), seed)
-                write(result, out_dir / f"seed-{seed}")
-                results.append(result)
-                admin.execute(f"drop database if exists {CALIBRATION_DB} with (force)")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    for seed in seeds:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"calibration-{seed}-") as tmp,
+            settings.environment(**settings.state_folders(Path(tmp))),
+            psycopg.connect(server.url("postgres"), autocommit=True) as admin,
+        ):
+            admin.execute(f"drop database if exists {CALIBRATION_DB}")
+            admin.execute(f"create database {CALIBRATION_DB}")
+            url = warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, CALIBRATION_DB)
+            demo.say(f"held-out calibration: seed {seed}")
+            demo.run_pipeline(url, as_at, seed)
+            result = calibrate(url.url(), seed)
+            write(result, out_dir / f"seed-{seed}")
+            results.append(result)
+            admin.execute(f"drop database if exists {CALIBRATION_DB} with (force)")
     combined = combine(results)
     write_combined(combined, out_dir)
     return combined

@@ -7,6 +7,8 @@ the network or the database: this module is imported by DAG files at parse time.
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -72,3 +74,29 @@ def simulator_seed() -> int:
 
 def lead_days() -> int:
     return int(os.environ.get("PACK_LEAD_DAYS", DEFAULT_LEAD_DAYS))
+
+
+@contextmanager
+def environment(**variables: str) -> Generator[None]:
+    """Set environment variables for the block, then put back exactly what was there before."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def state_folders(root: Path) -> dict[str, str]:
+    """The pipeline's own folders (state, landing zone, file drops, packs) under one root folder, for a run
+    that must leave the project's folders alone (tests, benchmarks, held-out calibration)."""
+    return {
+        "PROBATION_EVIDENCE_STATE": str(root / "state"),
+        "LANDING_DIR": str(root / "landing"),
+        "DROPS_DIR": str(root / "drops"),
+        "PACKS_DIR": str(root / "packs"),
+    }

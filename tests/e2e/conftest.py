@@ -12,10 +12,8 @@ from probation_evidence import demo, settings
 
 
 def _state_environment(mp: pytest.MonkeyPatch, state) -> None:
-    mp.setenv("PROBATION_EVIDENCE_STATE", str(state))
-    mp.setenv("LANDING_DIR", str(state / "landing"))
-    mp.setenv("PACKS_DIR", str(state / "packs"))
-    mp.setenv("DROPS_DIR", str(state / "drops"))
+    for name, folder in settings.state_folders(state).items():
+        mp.setenv(name, folder)
 
 
 @pytest.fixture(scope="session")

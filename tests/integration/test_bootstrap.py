@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from probation_evidence import warehouse
+from tests.privileges import can
 
 pytestmark = pytest.mark.warehouse
 
@@ -66,58 +67,47 @@ def sample_tables(conn):
     conn.rollback()
 
 
-def _can(conn, sql: str) -> bool:
-    conn.execute("savepoint probe")
-    try:
-        conn.execute(sql)
-    except psycopg.errors.InsufficientPrivilege:
-        conn.execute("rollback to savepoint probe")
-        return False
-    conn.execute("release savepoint probe")
-    return True
-
-
 def test_bi_reader_reads_marts_and_nothing_else(conn, sample_tables):
     conn.execute("set role bi_reader")
-    assert _can(conn, "select * from marts.privilege_probe")
-    assert not _can(conn, "select * from raw.privilege_probe")
-    assert not _can(conn, "select * from audit.load_batches")
-    assert not _can(conn, "insert into marts.privilege_probe values (1)")
-    assert not _can(conn, "create table marts.intruder (x int)")
-    assert not _can(conn, "create table public.intruder (x int)")
+    assert can(conn, "select * from marts.privilege_probe")
+    assert not can(conn, "select * from raw.privilege_probe")
+    assert not can(conn, "select * from audit.load_batches")
+    assert not can(conn, "insert into marts.privilege_probe values (1)")
+    assert not can(conn, "create table marts.intruder (x int)")
+    assert not can(conn, "create table public.intruder (x int)")
 
 
 def test_transformer_reads_raw_but_cannot_write_it(conn, sample_tables):
     conn.execute("set role warehouse_transformer")
-    assert _can(conn, "select * from raw.privilege_probe")
-    assert not _can(conn, "insert into raw.privilege_probe values (1)")
-    assert _can(conn, "select * from audit.load_batches")
-    assert not _can(conn, "delete from audit.load_batches")
+    assert can(conn, "select * from raw.privilege_probe")
+    assert not can(conn, "insert into raw.privilege_probe values (1)")
+    assert can(conn, "select * from audit.load_batches")
+    assert not can(conn, "delete from audit.load_batches")
 
 
 def test_loader_cannot_touch_marts(conn, sample_tables):
     conn.execute("set role warehouse_loader")
-    assert not _can(conn, "select * from marts.privilege_probe")
-    assert not _can(conn, "create table marts.intruder (x int)")
+    assert not can(conn, "select * from marts.privilege_probe")
+    assert not can(conn, "create table marts.intruder (x int)")
 
 
 def test_publisher_reads_marts_and_records_publications_but_writes_nothing_else(conn, sample_tables):
     conn.execute("set role warehouse_publisher")
-    assert _can(conn, "select * from marts.privilege_probe")  # a mart dbt builds later: default privileges
-    assert _can(conn, "select * from audit.load_batches")
-    assert _can(conn, "select * from audit.pack_publications")
-    assert _can(conn, "select * from marts.evidence_pack_values")
-    assert not _can(conn, "insert into marts.privilege_probe values (1)")
-    assert not _can(conn, "update audit.pack_publications set reason = 'requested'")
-    assert not _can(conn, "delete from marts.evidence_pack_values")
-    assert not _can(conn, "select * from raw.privilege_probe")
-    assert not _can(conn, "create table marts.intruder (x int)")
+    assert can(conn, "select * from marts.privilege_probe")  # a mart dbt builds later: default privileges
+    assert can(conn, "select * from audit.load_batches")
+    assert can(conn, "select * from audit.pack_publications")
+    assert can(conn, "select * from marts.evidence_pack_values")
+    assert not can(conn, "insert into marts.privilege_probe values (1)")
+    assert not can(conn, "update audit.pack_publications set reason = 'requested'")
+    assert not can(conn, "delete from marts.evidence_pack_values")
+    assert not can(conn, "select * from raw.privilege_probe")
+    assert not can(conn, "create table marts.intruder (x int)")
 
 
 def test_bi_reader_reads_frozen_pack_values_but_not_the_publication_log(conn):
     conn.execute("set role bi_reader")
-    assert _can(conn, "select * from marts.evidence_pack_values")
-    assert not _can(conn, "select * from audit.pack_publications")
+    assert can(conn, "select * from marts.evidence_pack_values")
+    assert not can(conn, "select * from audit.pack_publications")
     conn.rollback()
 
 
@@ -151,7 +141,7 @@ def test_the_pipeline_login_is_no_superuser_and_holds_only_the_pipeline_roles(wa
             assert member_of == set(settings.PIPELINE_ROLES)
             for role in settings.PIPELINE_ROLES:
                 pipeline.execute(f"set role {role}")
-            assert not _can(pipeline, "set role bi_reader")
+            assert not can(pipeline, "set role bi_reader")
             pipeline.rollback()
     finally:
         conn.rollback()
