@@ -41,8 +41,10 @@ __all__ = [
     "TrendPoint",
     "comparison_chart",
     "comparison_summary",
+    "format_indicator_value",
     "pdu_chart",
     "pdu_summary",
+    "signed",
     "trend_chart",
     "trend_summary",
 ]
@@ -416,27 +418,35 @@ def _clean(text: object) -> str:
     return _CONTROL.sub(" ", str(text))
 
 
-def _signed(text: str, value: float) -> str:
+def signed(text: str, value: float) -> str:
+    """A formatted number with a true minus sign when negative (and not shown as zero)."""
     return f"{_MINUS}{text}" if value < 0 and text.strip("0.,%") else text
 
 
-def _format(value: float | None, unit: str, *, with_unit: bool = True) -> str:
-    """An indicator value by its unit, like render.format_value: '%' proportions as percent to 1 dp."""
+def format_indicator_value(value: float | None, unit: str, *, missing: str, suffix: str) -> str:
+    """An indicator value by its unit, for the charts and the pack's text alike: '%' values are
+    proportions shown as percent to 1 dp, ratios to 2 dp, anything else to 1 dp followed by `suffix`;
+    `missing` when there is no value."""
     if value is None:
-        return "suppressed"
+        return missing
     if unit == "%":
-        return _signed(f"{abs(value) * 100:,.1f}%", value)
+        return signed(f"{abs(value) * 100:,.1f}%", value)
     if unit == "ratio":
-        return _signed(f"{abs(value):,.2f}", value)
+        return signed(f"{abs(value):,.2f}", value)
+    return signed(f"{abs(value):,.1f}", value) + suffix
+
+
+def _format(value: float | None, unit: str, *, with_unit: bool = True) -> str:
+    """A value in a chart: None is a suppressed value, never plotted."""
     suffix = f" {_clean(unit)}" if unit and with_unit else ""
-    return _signed(f"{abs(value):,.1f}", value) + suffix
+    return format_indicator_value(value, unit, missing="suppressed", suffix=suffix)
 
 
 def _tick_label(value: float, unit: str) -> str:
     shown = value * 100 if unit == "%" else value
     shown = 0.0 if abs(shown) < 1e-9 else shown
     text = f"{abs(shown):,.3f}".rstrip("0").rstrip(".")
-    return _signed(text, shown) + ("%" if unit == "%" else "")
+    return signed(text, shown) + ("%" if unit == "%" else "")
 
 
 def _interval_words(point: TrendPoint, unit: str) -> str:

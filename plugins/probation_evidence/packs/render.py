@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from probation_evidence.packs.charts import format_indicator_value, signed
+
 if TYPE_CHECKING:
     from jinja2 import Environment
 
@@ -46,7 +48,6 @@ _MONTHS = (
     "November",
     "December",
 )
-_MINUS = "\u2212"
 _SAFE_PATH_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # Shape + words for each comparison, so the result never depends on colour alone.
@@ -298,14 +299,7 @@ def _slug(text: str) -> str:
 
 def format_value(value: float | None, unit: str) -> str:
     """Format an indicator value by its unit: '%' values are proportions shown as percent, 1 dp."""
-    if value is None:
-        return "No value"
-    if unit == "%":
-        return _signed(f"{abs(value) * 100:.1f}%", value)
-    if unit == "ratio":
-        return _signed(f"{abs(value):.2f}", value)
-    suffix = f" {unit}" if unit else ""
-    return _signed(f"{abs(value):,.1f}", value) + suffix
+    return format_indicator_value(value, unit, missing="No value", suffix=f" {unit}" if unit else "")
 
 
 def format_number(value: float | None) -> str:
@@ -313,7 +307,7 @@ def format_number(value: float | None) -> str:
     if value is None:
         return "\u2014"
     text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
-    return _signed(text, value)
+    return signed(text, value)
 
 
 def format_long_date(value: date) -> str:
@@ -326,10 +320,6 @@ def format_utc_timestamp(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return f"{value:%Y-%m-%d %H:%M} UTC"
-
-
-def _signed(text: str, value: float) -> str:
-    return f"{_MINUS}{text}" if value < 0 and text.strip("0.%,") else text
 
 
 # ---------------------------------------------------------------------------------------------------
