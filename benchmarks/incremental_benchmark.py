@@ -56,10 +56,7 @@ FIRST_WEEK = date(2025, 10, 5)  # a Sunday; weeks follow on from it
 def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
     import psycopg
 
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB}")
-        conn.execute(f"create database {BENCH_DB}")
-    url = warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, BENCH_DB)
+    url = warehouse.fresh_database(server, BENCH_DB)
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:  # every source's raw table, so the whole project builds
         conn.execute(f"set role {settings.LOADER_ROLE}")  # as the loader does: default privileges apply
@@ -259,10 +256,7 @@ def main() -> int:
         )
     print(f"wrote {args.output}")
     if not args.keep:
-        import psycopg
-
-        with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {BENCH_DB}")
+        warehouse.drop_database(server, BENCH_DB)
     return 0
 
 

@@ -244,14 +244,7 @@ def run_worker(mode: str, **options) -> dict:
 def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
     import psycopg
 
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-            [BENCH_DB],
-        )
-        conn.execute(f"drop database if exists {BENCH_DB}")
-        conn.execute(f"create database {BENCH_DB}")
-    url = warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, BENCH_DB)
+    url = warehouse.fresh_database(server, BENCH_DB)
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:
         conn.execute(contracts.create_table_sql(BENCH_CONTRACT))
@@ -271,10 +264,7 @@ def reset(url: warehouse.WarehouseUrl) -> None:
 
 
 def drop_database(server: warehouse.WarehouseUrl) -> None:
-    import psycopg
-
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB}")
+    warehouse.drop_database(server, BENCH_DB)
 
 
 def server_version(url: warehouse.WarehouseUrl) -> str:

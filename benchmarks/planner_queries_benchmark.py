@@ -37,6 +37,7 @@ The exit status never depends on speed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -110,16 +111,11 @@ def database_exists(server: warehouse.WarehouseUrl) -> bool:
 
 
 def recreate_database(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
-    import psycopg
-
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB}")
-        conn.execute(f"create database {BENCH_DB}")
-    return bench_url(server)
+    return warehouse.fresh_database(server, BENCH_DB)
 
 
 def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
-    return warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, BENCH_DB)
+    return dataclasses.replace(server, dbname=BENCH_DB)
 
 
 def run_demo_pipeline(url: warehouse.WarehouseUrl, seed: int, tmp: Path) -> float:
@@ -568,10 +564,7 @@ def main() -> int:
     print(f"indexes from: {source}; same rows both ways: {all(same_rows.values())}")
     print(f"wrote {args.output}")
     if not args.keep:
-        import psycopg
-
-        with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {BENCH_DB}")
+        warehouse.drop_database(server, BENCH_DB)
     return 0
 
 

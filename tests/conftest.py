@@ -37,16 +37,7 @@ def server_url():
 @pytest.fixture(scope="session")
 def warehouse_url(server_url):
     """A fresh, bootstrapped database for this test session."""
-    import psycopg
-
-    with psycopg.connect(server_url.url("postgres"), autocommit=True) as conn:
-        conn.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-            [TEST_DB],
-        )
-        conn.execute(f"drop database if exists {TEST_DB}")
-        conn.execute(f"create database {TEST_DB}")
-    url = warehouse.WarehouseUrl(server_url.host, server_url.port, server_url.user, server_url.password, TEST_DB)
+    url = warehouse.fresh_database(server_url, TEST_DB)
     warehouse.bootstrap(url)
     return url
 

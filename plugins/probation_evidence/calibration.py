@@ -176,7 +176,6 @@ def run_held_out(seeds: list[int], as_at: date, out_dir: Path) -> dict:
     Each run gets its own database (`probation_evidence_calibration`, recreated per seed, dropped at the
     end) and its own landing, drop, pack and Airflow folders, so nothing of the demo's is touched.
     """
-    import psycopg
 
     from probation_evidence import demo, settings, warehouse
 
@@ -186,17 +185,14 @@ def run_held_out(seeds: list[int], as_at: date, out_dir: Path) -> dict:
         with (
             tempfile.TemporaryDirectory(prefix=f"calibration-{seed}-") as tmp,
             settings.environment(**settings.state_folders(Path(tmp))),
-            psycopg.connect(server.url("postgres"), autocommit=True) as admin,
         ):
-            admin.execute(f"drop database if exists {CALIBRATION_DB}")
-            admin.execute(f"create database {CALIBRATION_DB}")
-            url = warehouse.WarehouseUrl(server.host, server.port, server.user, server.password, CALIBRATION_DB)
+            url = warehouse.fresh_database(server, CALIBRATION_DB)
             demo.say(f"held-out calibration: seed {seed}")
             demo.run_pipeline(url, as_at, seed)
             result = calibrate(url.url(), seed)
             write(result, out_dir / f"seed-{seed}")
             results.append(result)
-            admin.execute(f"drop database if exists {CALIBRATION_DB} with (force)")
+            warehouse.drop_database(server, CALIBRATION_DB)
     combined = combine(results)
     write_combined(combined, out_dir)
     return combined

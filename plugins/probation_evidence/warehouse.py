@@ -12,6 +12,7 @@ them with `initdb` / `pg_ctl` directly, so that:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -243,6 +244,27 @@ def resolve(start: bool = True) -> WarehouseUrl:
 
 def bootstrap_files() -> list[Path]:
     return sorted((settings.sql_dir() / "bootstrap").glob("*.sql"))
+
+
+def drop_database(server: WarehouseUrl, name: str) -> None:
+    """Drop the database `name` on the server if it is there, ending any session still in it."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def fresh_database(server: WarehouseUrl, name: str) -> WarehouseUrl:
+    """An empty database `name` on the server, any earlier one dropped first (for tests, benchmarks and
+    calibration runs, never the warehouse itself); its URL, with the server's credentials."""
+    import psycopg
+    from psycopg import sql
+
+    drop_database(server, name)
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return dataclasses.replace(server, dbname=name)
 
 
 def create_pipeline_login(url: WarehouseUrl, name: str, password: str) -> None:

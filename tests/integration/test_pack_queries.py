@@ -141,20 +141,18 @@ def _seed(conn) -> None:
 def conn(server_url) -> Iterator:
     """A connection to a fresh, seeded database that is dropped when the module's tests finish."""
     import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
+
+    from probation_evidence import warehouse
 
     name = f"pe_pack_test_{secrets.token_hex(6)}"
-    admin_url = server_url.url("postgres")
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        try:
-            with psycopg.connect(make_conninfo(admin_url, dbname=name)) as connection:
-                _seed(connection)
-                connection.commit()
-                yield connection
-        finally:
-            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    url = warehouse.fresh_database(server_url, name)
+    try:
+        with psycopg.connect(url.url()) as connection:
+            _seed(connection)
+            connection.commit()
+            yield connection
+    finally:
+        warehouse.drop_database(server_url, name)
 
 
 def test_load_pack_context_reads_the_marts(conn):
