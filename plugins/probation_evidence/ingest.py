@@ -40,58 +40,146 @@ def _error(contract: Contract, period: date, path: str, reason: str) -> dict:
 
 
 def extract_api(family: str, provider_id: str, run_date: date, base_url: str, token: str, root=None) -> dict:
-    """Fetch every entity of an API family for one provider and land each as Parquet + manifest."""
-    from probation_evidence.connectors.provider_api import fetch_entity
+    """Fetch every entity of an API family for one provider and land each as Parquet + manifest.
+
+    A slice whose fetch fails (the provider broke its contract, schema drift, a cap or deadline passed) or
+    whose landing fails (disk full) is reported in "errors" and the other slices go on. A failure of the
+    provider's system rather than of one entity (no complete response after every retry, the deadline
+    passing mid-response, the token refused) trips a breaker: the remaining slices are reported failed with
+    that cause, unrequested, so a dead host costs one retry budget, not one per entity.
+    """
+    from probation_evidence.connectors.provider_api import SourceError, entity_url, fetch_entity
     from probation_evidence.landing import land_table
 
     root = root or settings.landing_dir()
-    manifests = []
+    manifests, errors = [], []
+    broken: SourceError | None = None
     for contract, period in expected_submissions(family, run_date):
-        table = fetch_entity(base_url, token, provider_id, contract.entity, period)
-        manifests.append({**land_table(table, contract, provider_id, period, root).to_dict(), "received_at": None})
-    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": []}
+        url = entity_url(base_url, provider_id, contract.entity)
+        if broken is not None:
+            reason = f"not requested: {broken.entity} showed the provider's API unusable this run ({broken})"
+            errors.append(_error(contract, period, url, reason))
+            continue
+        try:
+            table = fetch_entity(base_url, token, provider_id, contract.entity, period)
+        except SourceError as error:
+            errors.append(_error(contract, period, error.url, str(error)))
+            broken = error if error.host_level else None
+            continue
+        try:
+            manifest = land_table(table, contract, provider_id, period, root)
+        except OSError as error:
+            errors.append(_error(contract, period, url, f"landing failed: {error}"))
+            continue
+        manifests.append({**manifest.to_dict(), "received_at": None})
+    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors}
+
+
+def _unexpected_drop(drop, file_name: str, family: str, run_date: date):
+    """The event for a readable drop file this run does not load, or None when nothing is wrong with it.
+
+    Nothing is wrong with a file for a period an earlier run expected (history) or a later run will (a run
+    for a past date): those are left alone. Reported: an entity no contract of the family has, a date that
+    is not the end of one of the entity's periods, and a period that has not ended yet.
+    """
+    from datetime import UTC
+
+    from probation_evidence.connectors.file_drop import DropEvent
+    from probation_evidence.contracts import CONTRACTS
+    from probation_evidence.periods import expected_periods
+
+    contract = next((c for c in family_contracts(family) if c.entity == drop.entity), None)
+    if contract is None:
+        elsewhere = sorted(source for source, entity in CONTRACTS if entity == drop.entity)
+        hint = f" (it is an entity of {', '.join(elsewhere)}: dropped in the wrong folder?)" if elsewhere else ""
+        detail = f"no {family} contract has the entity {drop.entity!r}{hint}: not read"
+    elif drop.period > max(run_date, datetime.now(UTC).date()):
+        detail = f"its period end {drop.period} is in the future (a wrong date in the name?): not read"
+    elif expected_periods(contract.frequency, drop.period, count=1) != [drop.period]:
+        detail = (
+            f"{drop.period} is not the end of a {contract.frequency} period of {drop.entity}: not read (the name "
+            "must carry the period's last day)"
+        )
+    else:
+        return None
+    return DropEvent(file_name, "unexpected", detail, drop.entity, drop.period, drop.received_at)
 
 
 def extract_files(family: str, provider_id: str, run_date: date, drops=None, root=None) -> dict:
-    """Land every expected file a provider has dropped for this family; unreadable files are reported."""
-    from probation_evidence.connectors.file_drop import FileDropError, discover, read_drop_file
+    """Land every expected file a provider has dropped for this family; unreadable files are reported.
+
+    Files still being written (modified within DROP_SETTLE_SECONDS, or named as uploads in progress) wait
+    for a later run; of two files for one slice the later modified is read. Those, links, and files for
+    entities or periods no contract expects come back as "drop_events" (recorded in audit.drop_file_events).
+    """
+    from probation_evidence.connectors.file_drop import FileDropError, read_drop_file, survey
     from probation_evidence.landing import land_table
 
     root = root or settings.landing_dir()
+    drops_root = Path(drops or settings.drops_dir())
     expected = {(c.entity, period): c for c, period in expected_submissions(family, run_date)}
-    manifests, errors = [], []
-    for drop in discover(Path(drops or settings.drops_dir()), family, provider_id):
+    found = survey(drops_root, family, provider_id, settle_seconds=settings.drop_settle_seconds())
+    manifests, errors, events = [], [], list(found.events)
+    for drop in found.files:
         contract = expected.get((drop.entity, drop.period))
         if contract is None:
-            continue  # not a period this run is responsible for (older, or not yet due)
+            event = _unexpected_drop(drop, drop.path.relative_to(drops_root).as_posix(), family, run_date)
+            events += [event] if event else []
+            continue
         try:
             table = read_drop_file(drop.path, contract)
         except FileDropError as error:
             errors.append(_error(contract, drop.period, str(drop.path), str(error)))
             continue
-        manifest = land_table(table, contract, provider_id, drop.period, root).to_dict()
+        try:
+            manifest = land_table(table, contract, provider_id, drop.period, root).to_dict()
+        except OSError as error:  # a full disk or a dead mount fails this slice, not the provider's others
+            errors.append(_error(contract, drop.period, str(drop.path), f"could not be landed: {error}"))
+            continue
         manifests.append({**manifest, "received_at": drop.received_at.isoformat()})
-    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors}
+    drop_events = [e.to_dict() for e in sorted(events, key=lambda e: (e.file_name, e.event))]
+    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors,
+            "drop_events": drop_events}  # fmt: skip
 
 
 def load_extracted(warehouse_url: str, extracted: dict, root=None) -> dict:
-    """Load each landed file as its slice's current batch; each slice is its own transaction."""
+    """Load each landed file as its slice's current batch; each slice is its own transaction.
+
+    Any failure while loading a slice (schema drift, a landed file that no longer matches its manifest, an
+    encoder or server error mid-COPY, the connection being cut) is that slice's error: its transaction has
+    rolled back, and the provider's other slices still load, on a new connection if the old one broke.
+    A warehouse that cannot be connected to at all fails the task instead, so that Airflow retries it.
+    """
+    import logging
+
     import psycopg
 
     from probation_evidence.landing import Manifest
-    from probation_evidence.loading import SchemaDriftError, load_landed_file
+    from probation_evidence.loading import load_landed_file
 
+    log = logging.getLogger(__name__)
     results, errors = [], list(extracted["errors"])
-    with psycopg.connect(warehouse_url) as conn:
+    conn = None
+    try:
         for data in extracted["manifests"]:
             manifest = Manifest.from_dict(data)
+            if conn is None:  # not caught: a warehouse that cannot be reached fails the task, to be retried
+                conn = psycopg.connect(warehouse_url)
             try:
                 result = load_landed_file(conn, manifest, root).to_dict()
-            except SchemaDriftError as error:
+            except Exception as error:  # a bad slice stops only itself
+                reason = str(error) if manifest.path in str(error) else f"{manifest.path}: {error}"
+                log.error("slice %s failed to load: %s", manifest.batch_id, reason)
                 errors.append({"entity": manifest.entity, "period_end_date": manifest.period_end_date,
-                               "path": manifest.path, "reason": str(error)})  # fmt: skip
+                               "path": manifest.path, "reason": reason})  # fmt: skip
+                if conn is not None and (conn.closed or conn.broken):
+                    conn.close()
+                    conn = None
                 continue
             results.append({**result, "received_at": data.get("received_at")})
+    finally:
+        if conn is not None:
+            conn.close()
     return {**extracted, "results": results, "errors": errors}
 
 
@@ -107,41 +195,81 @@ def record_submissions(
     """Upsert audit.submissions for every provider and expected slice; returns a summary of the run.
 
     A slice's status comes from what this run saw: loaded (on time or late, by the file's arrival), failed
-    (its file could not be read or loaded), or missing / not yet due. Rows change only when something
-    about the submission changed, so a rerun leaves the table as it was.
+    (its file could not be read or loaded), or missing / not yet due. A slice this run did not see (a file
+    loaded by an earlier run and since cleared from the drop folder) keeps its row: what is in
+    audit.load_batches is still its data. A slice whose latest attempt failed (its own error, or its
+    provider's task failed) but which holds a batch loaded earlier keeps that batch and status, with the
+    failure in `detail`; it still counts as failed in the summary so that the run fails and is seen.
+    Each outcome's drop-file events go to audit.drop_file_events in the same transaction. Rows change only
+    when something about the submission changed, so a rerun leaves both tables as they were.
     """
     import psycopg
 
     by_provider = {o["provider_id"]: o for o in outcomes if o}
+    expected = expected_submissions(family, run_date)
+    providers = providers or provider_ids()
     rows, summary = [], {"family": family, "loaded": 0, "late": 0, "missing": 0, "failed": 0, "errors": []}
-    for provider_id in providers or provider_ids():
-        outcome = by_provider.get(provider_id)
-        results = {(r["entity"], r["period_end_date"]): r for r in (outcome or {}).get("results", [])}
-        errors = {(e["entity"], e["period_end_date"]): e for e in (outcome or {}).get("errors", [])}
-        for contract, period in expected_submissions(family, run_date):
-            key = (contract.entity, period.isoformat())
-            due = period + timedelta(days=contract.due_days)
-            result, error = results.get(key), errors.get(key)
-            received = result and result.get("received_at")
-            received_at = datetime.fromisoformat(received) if received else None
-            if outcome is None or error is not None:
-                status = "failed"
-                detail = error["reason"] if error else "the provider's extract or load task failed: see its log"
-            else:
-                status, detail = _status(received_at, due, run_date, result is not None), None
-            batch_id = result["batch_id"] if result else None
-            rows.append((family, contract.entity, provider_id, period, due, status, received_at, batch_id, detail,
-                         batch_id))  # fmt: skip
-            summary["loaded"] += result is not None
-            summary["late"] += status == "late"
-            summary["missing"] += status == "missing"
-            summary["failed"] += status == "failed"
-            if status == "failed":
-                summary["errors"].append(f"{provider_id} {contract.entity} {period}: {detail}")
     with psycopg.connect(warehouse_url) as conn, conn.transaction(), conn.cursor() as cur:
         cur.execute(f"set local role {settings.LOADER_ROLE}")
+        current = _current_batches(cur, family, providers, sorted({period for _, period in expected}))
+        for provider_id in providers:
+            outcome = by_provider.get(provider_id)
+            results = {(r["entity"], r["period_end_date"]): r for r in (outcome or {}).get("results", [])}
+            errors = {(e["entity"], e["period_end_date"]): e for e in (outcome or {}).get("errors", [])}
+            for contract, period in expected:
+                key = (contract.entity, period.isoformat())
+                due = period + timedelta(days=contract.due_days)
+                result, error, kept = results.get(key), errors.get(key), current.get((provider_id, *key))
+                failure = error["reason"] if error else None
+                if outcome is None:
+                    failure = "the provider's extract or load task failed: see its log"
+                if result is not None:
+                    received = result.get("received_at")
+                    received_at = datetime.fromisoformat(received) if received else None
+                    status, batch_id, detail = _status(received_at, due, run_date, True), result["batch_id"], failure
+                elif kept is not None:  # loaded by an earlier run: that batch is still the slice's data
+                    batch_id, loaded_at, old_status, old_received, old_batch, old_detail = kept
+                    same = old_batch == batch_id and old_status in ("on_time", "late")
+                    received_at = old_received if same else None
+                    status = old_status if same else _status(loaded_at, due, run_date, True)
+                    detail = old_detail if failure is None else f"latest attempt failed, batch kept: {failure}"
+                elif failure is not None:
+                    status, received_at, batch_id, detail = "failed", None, None, failure
+                else:
+                    status, received_at, batch_id, detail = _status(None, due, run_date, False), None, None, None
+                rows.append((family, contract.entity, provider_id, period, due, status, received_at, batch_id,
+                             detail, batch_id))  # fmt: skip
+                summary["loaded"] += result is not None
+                summary["late"] += result is not None and status == "late"
+                summary["missing"] += status == "missing"
+                summary["failed"] += failure is not None
+                if failure is not None:
+                    summary["errors"].append(f"{provider_id} {contract.entity} {period}: {failure}")
         cur.executemany(_UPSERT_SUBMISSION, rows)
+        fields = ("file_name", "event", "entity", "period_end_date", "detail", "file_modified_at")
+        events = [
+            (family, o["provider_id"], *(e.get(name) for name in fields))
+            for o in outcomes
+            if o
+            for e in o.get("drop_events") or []
+        ]
+        if events:
+            cur.executemany(_UPSERT_DROP_EVENT, events)
     return summary
+
+
+def _current_batches(cur, family: str, providers: list[str], periods: list[date]) -> dict:
+    """{(provider, entity, period iso): (batch_id, loaded_at, status, received_at, batch_id, detail)} for
+    every slice of these providers and periods with a loaded batch, with its current submissions row."""
+    cur.execute(
+        "select b.provider_id, b.entity, b.period_end_date, b.batch_id, b.loaded_at,"
+        " s.status, s.received_at, s.batch_id, s.detail"
+        " from audit.load_batches as b"
+        " left join audit.submissions as s using (source, entity, provider_id, period_end_date)"
+        " where b.source = %s and b.provider_id = any(%s) and b.period_end_date = any(%s)",
+        [family, providers, periods],
+    )
+    return {(p, e, period.isoformat()): tuple(rest) for p, e, period, *rest in cur.fetchall()}
 
 
 # API submissions have no arrival time of their own: they arrive when loaded, so the batch's load time
@@ -157,4 +285,16 @@ set due_date = excluded.due_date, status = excluded.status, received_at = exclud
     batch_id = excluded.batch_id, detail = excluded.detail
 where (s.due_date, s.status, s.received_at, s.batch_id, s.detail)
     is distinct from (excluded.due_date, excluded.status, excluded.received_at, excluded.batch_id, excluded.detail)
+"""
+
+# A rerun with the same events changes no row (first_seen_at stays when the file was first reported).
+_UPSERT_DROP_EVENT = """
+insert into audit.drop_file_events as d
+    (source, provider_id, file_name, event, entity, period_end_date, detail, file_modified_at)
+values (%s, %s, %s, %s, %s, %s, %s, %s)
+on conflict (source, provider_id, file_name, event) do update
+set entity = excluded.entity, period_end_date = excluded.period_end_date, detail = excluded.detail,
+    file_modified_at = excluded.file_modified_at
+where (d.entity, d.period_end_date, d.detail, d.file_modified_at)
+    is distinct from (excluded.entity, excluded.period_end_date, excluded.detail, excluded.file_modified_at)
 """

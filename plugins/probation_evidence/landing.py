@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -54,21 +55,36 @@ def slice_dir(root: Path, contract: Contract, provider_id: str, period: date) ->
 
 
 def land_table(table, contract: Contract, provider_id: str, period: date, root: Path) -> Manifest:
-    """Write `table` (a pyarrow.Table) as an immutable Parquet file plus manifest; return the manifest."""
+    """Write `table` (a pyarrow.Table) as an immutable Parquet file plus manifest; return the manifest.
+
+    The table's schema metadata (e.g. `loading.CELL_PROBLEMS_KEY`, cells a reader flagged) is written into
+    the file, so the sha256 covers it. The file is written beside its final name and moved into place
+    only when complete: a write that fails (disk full) leaves no file, and the partial one is removed. A
+    file already at the final name is trusted only if its content still hashes to that name: a truncated
+    or altered one is replaced, so landing the same data again heals it.
+    """
     import pyarrow.parquet as pq
 
     target_dir = slice_dir(root, contract, provider_id, period)
     target_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target_dir / f".incoming-{os.getpid()}.parquet"
-    # Row groups of 64k rows: the loader streams a file one row group at a time, so this bounds its memory.
-    pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
-    sha = _sha256(tmp)
-    batch_id = f"{contract.source}-{contract.entity}-{provider_id}-{period:%Y%m%d}-{sha[:12]}"
-    final = target_dir / f"{batch_id}.parquet"
-    if final.exists():
-        tmp.unlink()  # the same content was landed before: landing is immutable and idempotent
-    else:
-        os.replace(tmp, final)
+    tmp = target_dir / f".incoming-{os.getpid()}-{threading.get_ident()}.parquet"
+    try:
+        # Row groups of 64k rows: the loader streams a file one row group at a time, bounding its memory.
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        sha = _sha256(tmp)
+        batch_id = f"{contract.source}-{contract.entity}-{provider_id}-{period:%Y%m%d}-{sha[:12]}"
+        final = target_dir / f"{batch_id}.parquet"
+        if final.is_file() and not final.is_symlink() and _sha256(final) == sha:
+            tmp.unlink()  # the same content was landed before: landing is immutable and idempotent
+        else:  # new, or a damaged copy of this content (a truncated write, a tampered file): replace it
+            os.replace(tmp, final)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise OSError(
+            error.errno,
+            f"could not land {contract.source}.{contract.entity} for {provider_id} {period} in "
+            f"{target_dir}: {error.strerror or error}",
+        ) from error
     manifest = Manifest(
         batch_id=batch_id,
         source=contract.source,
@@ -81,10 +97,26 @@ def land_table(table, contract: Contract, provider_id: str, period: date, root: 
         schema_version=contract.version,
         duplicate_rows=_duplicate_rows(table, contract),
     )
-    manifest_path = final.with_suffix(".manifest.json")
-    if not manifest_path.exists():
-        manifest_path.write_text(json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n")
+    _write_if_changed(
+        final.with_suffix(".manifest.json"), json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n"
+    )
     return manifest
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, unless it already holds exactly that (a rerun writes nothing)."""
+    try:
+        if path.read_text() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # missing or unreadable: (re)write it
+    tmp = path.with_name(f".{path.name}-{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _duplicate_rows(table, contract: Contract) -> list[int] | None:

@@ -100,3 +100,63 @@ def state_folders(root: Path) -> dict[str, str]:
         "DROPS_DIR": str(root / "drops"),
         "PACKS_DIR": str(root / "packs"),
     }
+
+
+def api_max_pages() -> int:
+    """Pages fetched for one provider API entity before its pagination is declared endless (default 10,000:
+    five million records at the default page size)."""
+    return int(os.environ.get("API_MAX_PAGES", 10_000))
+
+
+def api_entity_deadline_seconds() -> float:
+    """Overall time allowed to fetch one API entity, every page, retry wait and body byte included (default
+    300): a server trickling its body never trips a per-read timeout, this deadline it does."""
+    return float(os.environ.get("API_ENTITY_DEADLINE_SECONDS", 300))
+
+
+def api_max_response_bytes() -> int:
+    """Largest API response body accepted, after decompression (default 64 MiB; a 1,000-record page is
+    well under 1 MiB)."""
+    return int(os.environ.get("API_MAX_RESPONSE_BYTES", 64 * 1024 * 1024))
+
+
+def drop_settle_seconds() -> float:
+    """How long a dropped file must go unmodified before it is read (default 120 s): a file modified more
+    recently may still be being written (an upload in progress), so it waits for a later run."""
+    return float(os.environ.get("DROP_SETTLE_SECONDS", 120))
+
+
+def drop_max_bytes() -> int:
+    """Largest CSV or XLSX drop file read (default 256 MiB): both are read whole into memory, so a bigger
+    file is refused (its slice is recorded failed) rather than risk the worker. Parquet is streamed."""
+    return int(os.environ.get("DROP_MAX_BYTES", 256 * 1024 * 1024))
+
+
+def drop_max_uncompressed_bytes() -> int:
+    """Largest total uncompressed size of an XLSX (a zip archive) opened (default 1 GiB): a zip bomb is
+    refused before it is unpacked."""
+    return int(os.environ.get("DROP_MAX_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024))
+
+
+def warehouse_connect_timeout_seconds() -> int:
+    """Seconds a warehouse connection may take to be made before it fails (default 10); libpq's
+    `connect_timeout`, set on every URL the pipeline builds unless WAREHOUSE_URL sets it."""
+    return int(os.environ.get("WAREHOUSE_CONNECT_TIMEOUT_SECONDS", 10))
+
+
+def warehouse_statement_timeout_seconds() -> float:
+    """Longest any one statement may run before the server cancels it (default 1800: 30 minutes, over
+    a hundred times the slowest statement of a national-size dbt build); 0 leaves the server's setting."""
+    return float(os.environ.get("WAREHOUSE_STATEMENT_TIMEOUT_SECONDS", 1800))
+
+
+def warehouse_lock_timeout_seconds() -> float:
+    """Longest a statement waits for a lock (default 60) before it fails: a loader or dbt model stuck
+    behind another session's lock fails and is retried rather than waiting for ever; 0 leaves the server's."""
+    return float(os.environ.get("WAREHOUSE_LOCK_TIMEOUT_SECONDS", 60))
+
+
+def task_execution_timeout_seconds() -> float:
+    """Longest any Airflow task of the pipeline may run before Airflow fails it (default 3600); every
+    DAG's default arguments carry it, so a hung task fails, and is retried, instead of holding its slot."""
+    return float(os.environ.get("TASK_EXECUTION_TIMEOUT_SECONDS", 3600))

@@ -200,3 +200,54 @@ def test_raw_tables_that_grow_every_week_are_indexed_by_batch_and_snapshots_are_
         "explain delete from raw.workload_weekly_caseload where _batch_id = %s", ["any-batch"]
     ).fetchall()
     assert "workload_weekly_caseload_batch_id_idx" in " ".join(line for (line,) in plan)
+
+
+def test_cells_a_reader_flagged_are_quarantined_with_its_reason(conn, landing_root):
+    """A reader (the XLSX one, for a formula with no cached value) lists cells it could not read in the
+    table's schema metadata; landing keeps the list in the file, under its hash, and the loader
+    quarantines those rows instead of loading the silent nulls."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from probation_evidence.loading import CELL_PROBLEMS_KEY
+
+    reason = "formula cell has no cached value"
+    period = date(2025, 1, 31)  # a slice of its own
+    table = staff_table([good_row(i, as_at_date=period.isoformat()) for i in range(1, 7)])
+    plain = land_table(table, STAFFING_STAFF, PROVIDER, period, landing_root)
+    problems = [{"row": 1, "field": "fte", "reason": reason}, {"row": 4, "field": "leave_date", "reason": reason}]
+    flagged_table = table.replace_schema_metadata({CELL_PROBLEMS_KEY: json.dumps(problems).encode()})
+
+    manifest = land_table(flagged_table, STAFFING_STAFF, PROVIDER, period, landing_root)
+    result = load_landed_file(conn, manifest, landing_root)
+
+    assert manifest.batch_id != plain.batch_id  # the flags are part of the landed content and its sha256
+    assert json.loads(pq.read_schema(landing_root / manifest.path).metadata[CELL_PROBLEMS_KEY]) == problems
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 2)
+    quarantined = conn.execute(
+        "select row_number, field, reason from audit.quarantine where batch_id = %s order by 1", [manifest.batch_id]
+    ).fetchall()
+    assert quarantined == [(2, "fte", f"fte: {reason}"), (5, "leave_date", f"leave_date: {reason}")]
+
+
+def test_a_truncated_landed_file_is_refused_then_healed_by_landing_again(conn, landing_root):
+    """A landed file cut short (a crash or a full disk mid-copy) once stayed forever: landing skipped any
+    name that existed. Now the loader refuses it, and landing the same data again replaces it."""
+    period = date(2024, 12, 31)  # a slice of its own
+    table = staff_table([good_row(i, as_at_date=period.isoformat()) for i in range(1, 40)])
+    manifest = land_table(table, STAFFING_STAFF, PROVIDER, period, landing_root)
+    landed = landing_root / manifest.path
+    landed.write_bytes(landed.read_bytes()[: landed.stat().st_size // 2])
+
+    with pytest.raises(ValueError, match="does not match its manifest"):
+        load_landed_file(conn, manifest, landing_root)
+    print(f"injected: {landed.name} truncated to {landed.stat().st_size} bytes; the loader refused it")
+
+    again = land_table(table, STAFFING_STAFF, PROVIDER, period, landing_root)
+    result = load_landed_file(conn, again, landing_root)
+
+    assert again == manifest
+    assert (result.status, result.rows_loaded) == ("loaded", 39)
+    manifest_name = landed.name.removesuffix(".parquet") + ".manifest.json"
+    assert {p.name for p in landed.parent.iterdir()} == {landed.name, manifest_name}  # no temporary left

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import secrets
 import signal
 import subprocess  # noqa: S404
@@ -17,8 +19,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from probation_evidence.connectors.provider_api import SourceError, api_contract, entity_columns, fetch_entity
+from probation_evidence import ingest, settings
+from probation_evidence.connectors.provider_api import (
+    ApiSchemaDriftError,
+    SourceError,
+    api_contract,
+    entity_columns,
+    fetch_entity,
+)
 from probation_evidence.contracts import CONTRACTS
+from probation_evidence.landing import land_table
+from probation_evidence.loading import SchemaDriftError, load_landed_file
 from probation_evidence.simulator.ict import generate_ict_incidents, generate_remote_access
 from probation_evidence.simulator.server import serve
 from probation_evidence.simulator.staffing import generate_staff
@@ -29,7 +40,13 @@ if TYPE_CHECKING:
 AS_AT = date(2026, 9, 30)
 SEED = 20260930
 TOKEN = secrets.token_urlsafe(24)
-ESTABLISHMENT_ROW = {"provider_id": "N07", "pdu_code": "N07-01", "grade": "PO", "funded_fte": 9.5}
+ESTABLISHMENT_ROW = {
+    "provider_id": "N07",
+    "pdu_code": "N07-01",
+    "grade": "PO",
+    "funded_fte": 9.5,
+    "as_at_date": AS_AT.isoformat(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +155,7 @@ def test_bad_token_is_a_source_error_without_the_token(simulator_url: str) -> No
     with pytest.raises(SourceError) as caught:
         fetch_entity(simulator_url, wrong, "N07", "staff", AS_AT)
     assert caught.value.status == 401
+    assert caught.value.host_level  # every entity of the provider would be refused the same way
     assert (caught.value.provider_id, caught.value.entity) == ("N07", "staff")
     assert wrong not in str(caught.value) and TOKEN not in str(caught.value)
 
@@ -145,7 +163,7 @@ def test_bad_token_is_a_source_error_without_the_token(simulator_url: str) -> No
 def test_unknown_provider_is_a_source_error(simulator_url: str) -> None:
     with pytest.raises(SourceError, match="unknown provider") as caught:
         fetch_entity(simulator_url, TOKEN, "N99", "establishment", AS_AT)
-    assert caught.value.status == 404
+    assert caught.value.status == 404 and not caught.value.host_level
 
 
 def test_ict_source_error_names_the_ict_family(simulator_url: str) -> None:
@@ -174,15 +192,19 @@ class ScriptedServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, replies: list[Reply]):
+    def __init__(self, replies: list[Reply], routes: dict[str, Reply] | None = None):
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
         self.replies = replies
+        self.routes = routes or {}  # entity -> its own fixed reply, whatever the script says
         self.requests = 0
         self.lock = threading.Lock()
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, path: str) -> Reply:
         with self.lock:
             self.requests += 1
+            entity = path.split("?")[0].rsplit("/", 1)[-1]
+            if entity in self.routes:
+                return self.routes[entity]
             return self.replies[min(self.requests, len(self.replies)) - 1]
 
 
@@ -191,7 +213,7 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        reply = self.server.next_reply()
+        reply = self.server.next_reply(self.path)
         time.sleep(reply.delay_s)
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
@@ -210,8 +232,8 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 def scripted() -> Iterator[Callable[..., tuple[str, ScriptedServer]]]:
     servers: list[ScriptedServer] = []
 
-    def start(*replies: Reply) -> tuple[str, ScriptedServer]:
-        server = ScriptedServer(list(replies))
+    def start(*replies: Reply, routes: dict[str, Reply] | None = None) -> tuple[str, ScriptedServer]:
+        server = ScriptedServer(list(replies), routes)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}", server
@@ -231,7 +253,6 @@ def test_server_error_then_success_is_retried(scripted) -> None:
     url, server = scripted(Reply(500, {"error": {"message": "boom"}}), Reply(body=page([ESTABLISHMENT_ROW], None, 1)))
     table = fetch(url)
     assert table.num_rows == 1 and server.requests == 2
-    assert table.column("as_at_date").to_pylist() == [None]  # missing keys become nulls for the loader
 
 
 def test_retry_after_is_respected(scripted) -> None:
@@ -271,9 +292,18 @@ def test_malformed_json_is_a_source_error(scripted) -> None:
     assert server.requests == 1
 
 
-def test_wrong_value_type_is_a_source_error(scripted) -> None:
-    url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW | {"funded_fte": "lots"}], None, 1)))
-    with pytest.raises(SourceError, match="funded_fte"):
+def test_wrong_value_type_is_a_source_error_naming_record_and_page(scripted) -> None:
+    url, _ = scripted(
+        Reply(body=page([ESTABLISHMENT_ROW, ESTABLISHMENT_ROW], 2, 3)),
+        Reply(body=page([ESTABLISHMENT_ROW | {"funded_fte": "lots"}], None, 3)),
+    )
+    with pytest.raises(SourceError, match=r"record 3 \(on page 2\): column 'funded_fte' holds a string \"lots\""):
+        fetch(url)
+
+
+def test_boolean_in_a_numeric_field_is_a_wrong_type_not_a_one(scripted) -> None:
+    url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW | {"funded_fte": True}], None, 1)))
+    with pytest.raises(SourceError, match="'funded_fte' holds a boolean true, contract says numeric"):
         fetch(url)
 
 
@@ -309,7 +339,7 @@ def test_ict_entity_pages_and_retries_like_any_other(scripted) -> None:
 
 
 def test_ict_boolean_columns_stay_booleans(scripted) -> None:
-    row = {"staff_id": "STF-1", "provider_id": "N07", "pdu_code": "N07-01", "has_device": True}
+    row = {"staff_id": "STF-1", "provider_id": "N07", "pdu_code": "N07-01", "has_device": True, "as_at_date": "x"}
     url, _ = scripted(Reply(body=page([row | {"has_remote_access": False}], None, 1)))
     table = fetch(url, "remote_access")
     assert table.to_pylist()[0]["has_device"] is True and table.to_pylist()[0]["has_remote_access"] is False
@@ -320,3 +350,167 @@ def test_ict_wrong_value_type_is_a_source_error(scripted) -> None:
     with pytest.raises(SourceError, match="priority") as caught:
         fetch(url, "ict_incidents")
     assert caught.value.source == "ict"
+
+
+# Schema drift, as for files: named keys, entity, provider and page.
+
+
+def test_unknown_key_is_schema_drift_naming_key_entity_provider_and_page(scripted) -> None:
+    url, _ = scripted(
+        Reply(body=page([ESTABLISHMENT_ROW], 2, 3)),
+        Reply(body=page([ESTABLISHMENT_ROW | {"region_name": "North"}, ESTABLISHMENT_ROW], None, 3)),
+    )
+    with pytest.raises(ApiSchemaDriftError) as caught:
+        fetch(url)
+    message = str(caught.value)
+    print("drift reported:", message)
+    assert isinstance(caught.value, SchemaDriftError)  # handled like a drifted file wherever drift is handled
+    assert message.startswith("staffing establishment for provider N07: schema drift against contract")
+    assert "on page 2: unexpected key 'region_name' in 1 of 2 records" in message
+    assert "page=2" in caught.value.url
+
+
+def test_missing_required_key_is_schema_drift(scripted) -> None:
+    row = {key: value for key, value in INCIDENT_ROW.items() if key not in {"priority", "as_at_date"}}
+    url, _ = scripted(Reply(body=page([row, INCIDENT_ROW], None, 2)))
+    with pytest.raises(ApiSchemaDriftError) as caught:
+        fetch(url, "ict_incidents")
+    assert "missing required key 'as_at_date' in 1 of 2 records" in str(caught.value)
+    assert "missing required key 'priority' in 1 of 2 records" in str(caught.value)
+    assert caught.value.source == "ict" and not caught.value.host_level
+
+
+def test_absent_optional_keys_become_nulls(scripted) -> None:
+    row = {key: value for key, value in INCIDENT_ROW.items() if key != "resolved_at"}  # resolved_at is optional
+    url, _ = scripted(Reply(body=page([row], None, 1)))
+    assert fetch(url, "ict_incidents").column("resolved_at").to_pylist() == [None]
+
+
+# Values: what the loader must judge reaches it as received.
+
+
+def test_non_whole_numbers_in_an_integer_field_land_as_their_json_text(scripted) -> None:
+    priorities = [2, 2.5, math.nan, math.inf, -math.inf, None]
+    rows = [INCIDENT_ROW | {"incident_id": f"INC-{i}", "priority": p} for i, p in enumerate(priorities)]
+    url, _ = scripted(Reply(body=page(rows, None, len(rows))))
+    table = fetch(url, "ict_incidents")
+    # Arrow alone would truncate 2.5 to 2 and refuse NaN: text keeps them for the loader to quarantine.
+    assert str(table.column("priority").type) == "string"
+    assert table.column("priority").to_pylist() == ["2", "2.5", "NaN", "Infinity", "-Infinity", None]
+
+
+GRADES = ("PO", "PSO", "SPO", "PQiP")
+FTE_VALUES = (9.5, math.nan, math.inf, -math.inf)
+
+
+@pytest.mark.warehouse
+def test_nan_and_infinity_from_the_api_are_quarantined_by_the_loader(scripted, conn, tmp_path) -> None:
+    """End to end: JSON NaN / Infinity through fetch, landing and the real loader on PostgreSQL."""
+    period = date(2024, 9, 30)  # a period of its own: the database is shared with other tests
+    as_at = period.isoformat()
+    establishment = [
+        ESTABLISHMENT_ROW | {"grade": g, "funded_fte": v, "as_at_date": as_at}
+        for g, v in zip(GRADES, FTE_VALUES, strict=True)
+    ]
+    incident = INCIDENT_ROW | {"opened_at": "2024-09-01T08:00:00Z", "as_at_date": as_at}
+    incidents = [incident | {"incident_id": f"INC-{p}", "priority": p} for p in (2, math.nan, math.inf, 2.5)]
+    url, _ = scripted(routes={
+        "establishment": Reply(body=page(establishment, None, 4)),
+        "ict_incidents": Reply(body=page(incidents, None, 4)),
+    })  # fmt: skip
+    found = {}
+    for entity in ("establishment", "ict_incidents"):
+        table = fetch_entity(url, TOKEN, "N07", entity, period, max_attempts=1)
+        manifest = land_table(table, api_contract(entity), "N07", period, tmp_path)
+        result = load_landed_file(conn, manifest, tmp_path)
+        assert result.rows_landed == result.rows_loaded + result.rows_quarantined == 4
+        found[entity] = conn.execute(
+            "select original_values::jsonb ->> 'incident_id', original_values::jsonb ->> 'grade', reason"
+            " from audit.quarantine where batch_id = %s order by row_number",
+            [manifest.batch_id],
+        ).fetchall()
+        print(f"injected {entity}: non-finite values; loaded {result.rows_loaded}, quarantined {found[entity]}")
+    assert [(grade, reason) for _, grade, reason in found["establishment"]] == [
+        ("PSO", "funded_fte: not a finite number"),
+        ("SPO", "funded_fte: not a finite number"),
+        ("PQiP", "funded_fte: not a finite number"),
+    ]
+    assert [(incident_id, reason) for incident_id, _, reason in found["ict_incidents"]] == [
+        ("INC-nan", "priority: not a finite number"),
+        ("INC-inf", "priority: not a finite number"),
+        ("INC-2.5", "priority: not a valid integer"),
+    ]
+
+
+# Caps: nothing hangs, nothing unbounded is accepted.
+
+
+def test_more_records_than_total_is_refused_at_once(scripted) -> None:
+    url, server = scripted(Reply(body=page([ESTABLISHMENT_ROW], 2, 1)), Reply(body=page([ESTABLISHMENT_ROW], 3, 1)))
+    with pytest.raises(SourceError, match="received 2 records so far but total_records is 1"):
+        fetch(url)
+    assert server.requests == 2
+
+
+def test_page_cap_stops_endless_pagination(scripted) -> None:
+    url, server = scripted(*[Reply(body=page([], n + 2, 0)) for n in range(10)])
+    with pytest.raises(SourceError, match=r"pagination does not end: 4 pages fetched \(API_MAX_PAGES\)"):
+        fetch(url, max_pages=4)
+    assert server.requests == 4
+
+
+def test_page_cap_comes_from_the_setting(scripted) -> None:
+    url, server = scripted(*[Reply(body=page([], n + 2, 0)) for n in range(10)])
+    with settings.environment(API_MAX_PAGES="3"), pytest.raises(SourceError, match="3 pages fetched"):
+        fetch(url)
+    assert server.requests == 3
+
+
+def test_body_over_the_size_cap_is_refused(scripted) -> None:
+    url, server = scripted(Reply(body=page([ESTABLISHMENT_ROW] * 20, None, 20)))
+    with pytest.raises(SourceError, match=r"over the size cap of 500 bytes \(API_MAX_RESPONSE_BYTES\)"):
+        fetch(url, max_response_bytes=500)
+    assert server.requests == 1  # refused, not retried: the same page would be as big again
+
+
+def test_deadline_cuts_a_long_retry_wait(scripted) -> None:
+    url, server = scripted(Reply(503, {"error": {"message": "busy"}}, headers={"Retry-After": "60"}))
+    with pytest.raises(SourceError, match="waiting to retry page 1 after: busy") as caught:
+        fetch(url, deadline_s=0.5)
+    assert "entity deadline of 0.5s (API_ENTITY_DEADLINE_SECONDS)" in str(caught.value)
+    assert server.requests == 1 and not caught.value.host_level  # the host answered: other entities may work
+
+
+def test_fetch_works_from_inside_an_event_loop(scripted) -> None:
+    url, _ = scripted(Reply(body=page([ESTABLISHMENT_ROW], None, 1)))
+
+    async def caller() -> int:
+        return fetch(url).num_rows
+
+    assert asyncio.run(caller()) == 1
+
+
+# extract_api: a bad slice stops only itself.
+
+
+def test_one_entitys_failure_fails_only_its_slice(scripted, tmp_path) -> None:
+    drifted = Reply(body=page([{"staff_ref": "S1"}], None, 1))
+    url, _ = scripted(Reply(body=page([], None, 0)), routes={"staff": drifted})
+    extracted = ingest.extract_api("staffing", "N07", AS_AT, url, TOKEN, root=tmp_path)
+    print("errors:", extracted["errors"])
+    assert [(e["entity"], e["period_end_date"]) for e in extracted["errors"]] == [("staff", AS_AT.isoformat())]
+    assert "unexpected key 'staff_ref'" in extracted["errors"][0]["reason"]
+    assert extracted["errors"][0]["path"].startswith(f"{url}/v1/providers/N07/staff?")
+    landed = {m["entity"] for m in extracted["manifests"]}
+    assert landed == {c.entity for c in CONTRACTS.values() if c.source == "staffing"} - {"staff"}
+
+
+def test_refused_token_fails_every_slice_after_one_request(scripted, tmp_path) -> None:
+    url, server = scripted(Reply(401, {"error": {"message": "missing or invalid bearer token"}}))
+    extracted = ingest.extract_api("staffing", "N07", AS_AT, url, "wrong-token", root=tmp_path)
+    entities = [c.entity for c in CONTRACTS.values() if c.source == "staffing"]
+    assert [e["entity"] for e in extracted["errors"]] == entities and extracted["manifests"] == []
+    assert "HTTP 401" in extracted["errors"][0]["reason"]
+    assert all(e["reason"].startswith("not requested: establishment showed") for e in extracted["errors"][1:])
+    assert server.requests == 1  # the breaker: the other entities were not asked
+    assert not any("wrong-token" in e["reason"] for e in extracted["errors"])

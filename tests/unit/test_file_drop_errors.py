@@ -4,6 +4,8 @@ but off-contract (extra or missing columns) is read, so the loader can report th
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -12,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from probation_evidence.connectors.file_drop import FileDropError, iter_drop_batches, read_drop_file
+from probation_evidence import settings
+from probation_evidence.connectors.file_drop import CELL_PROBLEMS_KEY, FileDropError, iter_drop_batches, read_drop_file
 from probation_evidence.contracts import get_contract
 from probation_evidence.loading import SchemaDriftError, check_schema
 
@@ -252,3 +255,142 @@ def test_corrupt_parquet(tmp_path):
 def test_unknown_suffix_and_absent_file(tmp_path):
     _fails(_write(tmp_path, "board_meetings_20260930.txt", b"x"), BOARDS, "unsupported")
     _fails(tmp_path / "nope.csv", BOARDS, "does not exist")
+
+
+# ------------------------------------------------------------------------------------------ issue 11
+def _rewrite_sheet(data: bytes, change) -> bytes:
+    """The workbook with its first sheet's XML passed through `change` (bytes -> bytes)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def _problems(table) -> list[dict]:
+    metadata = table.schema.metadata or {}
+    return json.loads(metadata.get(CELL_PROBLEMS_KEY, b"[]"))
+
+
+BOARD_HEADER = ["meeting_id", "provider_id", "board_name", "meeting_date", "is_attended", "quarter_end_date"]
+
+
+def _board_rows(count: int) -> list[list]:
+    return [[f"M{i}", "N07", f"Board {i}", date(2026, 8, 1), True, date(2026, 9, 30)] for i in range(1, count + 1)]
+
+
+def test_xlsx_whose_dimension_understates_its_rows_and_columns_loads_every_cell(tmp_path):
+    data = _xlsx([[*BOARD_HEADER, "Count"], *[[*row, i] for i, row in enumerate(_board_rows(6))]])
+    # The writer claims the sheet ends at D3: openpyxl's read-only mode would stop there.
+    lying = _rewrite_sheet(data, lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:D3"/>', xml))
+    assert b'<dimension ref="A1:D3"/>' in zipfile.ZipFile(io.BytesIO(lying)).read("xl/worksheets/sheet1.xml")
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", lying), BOARDS)
+    assert table.num_rows == 6
+    assert table.column_names == [*BOARD_HEADER, "Count"]
+    assert table.column("meeting_id").to_pylist() == [f"M{i}" for i in range(1, 7)]
+    assert table.column("Count").to_pylist() == [str(i) for i in range(6)]
+    assert _problems(table) == []
+
+
+def test_formula_with_no_cached_value_is_a_named_cell_problem_not_a_silent_null(tmp_path):
+    rows = _board_rows(4)
+    rows[1][2] = "=SUM(B2:B4)"  # openpyxl writes formulas without a calculated value, as some export tools do
+    rows[3][2] = '=IF(TRUE,"","x")'  # given a stored value (the empty string) below: nothing wrong with it
+    calculated = b'<c r="C5" t="str"><f>IF(TRUE,"","x")</f><v></v></c>'
+    data = _rewrite_sheet(
+        _xlsx([BOARD_HEADER, *rows]), lambda xml: xml.replace(b'<c r="C5"><f>IF(TRUE,"","x")</f><v /></c>', calculated)
+    )
+    assert calculated in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", data), BOARDS)
+    assert table.num_rows == 4
+    assert table.column("board_name").to_pylist() == ["Board 1", None, "Board 3", None]  # the cell stays null
+    assert _problems(table) == [
+        {
+            "row": 1,
+            "field": "board_name",
+            "reason": "formula with no cached value (=SUM(B2:B4)) in cell C3; open and save the workbook in Excel "
+            "so the value is stored",
+        }
+    ]
+    batches = list(iter_drop_batches(tmp_path / "board_meetings_20260930.xlsx", BOARDS))
+    assert json.loads(batches[0].schema.metadata[CELL_PROBLEMS_KEY]) == _problems(table)
+
+
+def test_a_row_of_nothing_but_uncalculated_formulas_is_not_skipped_as_blank(tmp_path):
+    rows = [*_board_rows(2), ["=A2", None, None, None, None, None]]
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", _xlsx([BOARD_HEADER, *rows])), BOARDS)
+    assert table.num_rows == 3
+    assert [(p["row"], p["field"]) for p in _problems(table)] == [(2, "meeting_id")]
+
+
+def test_a_workbook_never_calculated_is_refused_whole(tmp_path):
+    rows = [[f'="M{i}"', "N07", "Board", date(2026, 8, 1), True, date(2026, 9, 30)] for i in range(1_001)]
+    path = _write(tmp_path, "board_meetings_20260930.xlsx", _xlsx([BOARD_HEADER, *rows]))
+    _fails(path, BOARDS, "1,001 rows hold formulas with no cached value", "does not calculate")
+
+
+def test_formulas_with_cached_values_are_read_as_their_values(tmp_path):
+    rows = _board_rows(2)
+    rows[0][2] = '=UPPER("board")'
+    calculated = b'<c r="C2" t="str"><f>UPPER("board")</f><v>BOARD</v></c>'
+    data = _rewrite_sheet(
+        _xlsx([BOARD_HEADER, *rows]), lambda xml: xml.replace(b'<c r="C2"><f>UPPER("board")</f><v /></c>', calculated)
+    )
+    assert calculated in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    table = read_drop_file(_write(tmp_path, "board_meetings_20260930.xlsx", data), BOARDS)
+    assert table.column("board_name").to_pylist() == ["BOARD", "Board 2"]
+    assert _problems(table) == []
+
+
+def test_csv_and_xlsx_over_the_size_limit_are_refused_with_size_and_limit(tmp_path):
+    csv_path = _write(tmp_path, "complaints_20260930.csv", (HEADER + "".join(ROWS) * 20).encode())
+    xlsx_path = _write(tmp_path, "board_meetings_20260930.xlsx", _xlsx([BOARD_HEADER, *_board_rows(50)]))
+    with settings.environment(DROP_MAX_BYTES="1024"):
+        _fails(
+            csv_path,
+            COMPLAINTS,
+            f"{csv_path.stat().st_size:,} bytes",
+            "limit of 1.0 KiB (1,024 bytes)",
+            "DROP_MAX_BYTES",
+        )
+        _fails(xlsx_path, BOARDS, f"{xlsx_path.stat().st_size:,} bytes", "limit of 1.0 KiB")
+    assert read_drop_file(csv_path, COMPLAINTS).num_rows == 60  # under the default limit
+
+
+def _with_member(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
+def test_xlsx_zip_bomb_is_refused_unopened(tmp_path):
+    bomb = _with_member(_xlsx([BOARD_HEADER, *_board_rows(2)]), "xl/media/image1.bin", bytes(40 * 1024 * 1024))
+    path = _write(tmp_path, "board_meetings_20260930.xlsx", bomb)
+    assert path.stat().st_size < 200_000
+    _fails(path, BOARDS, "xl/media/image1.bin expands", "zip bomb", "100:1")
+
+
+def test_xlsx_unpacking_to_more_than_the_limit_is_refused(tmp_path):
+    path = _write(tmp_path, "board_meetings_20260930.xlsx", _xlsx([BOARD_HEADER, *_board_rows(200)]))
+    with settings.environment(DROP_MAX_UNCOMPRESSED_BYTES="10000"):
+        _fails(path, BOARDS, "unpacks to", "limit of 9.8 KiB (10,000 bytes)", "DROP_MAX_UNCOMPRESSED_BYTES")
+    assert read_drop_file(path, BOARDS).num_rows == 200
+
+
+def test_csv_with_one_enormous_field_names_row_and_column(tmp_path):
+    # An unbalanced quote swallows the lines after it into one field: rows would vanish into a cell.
+    lines = [f"CMP-{i},N07,N07-01,other,2026-07-02,,2026-09-30\n" for i in range(4, 30_000)]
+    text = HEADER + ROWS[0] + 'CMP-2,N07,N07-02,"other\n' + "".join(lines) + 'x",2026-08-14,,2026-09-30\n'
+    _fails(_write(tmp_path, "complaints_20260930.csv", text.encode()), COMPLAINTS, "data row 2", "'Type'", "quote")
+
+
+def test_a_symbolic_link_is_refused_at_read_time_too(tmp_path):
+    real = _write(tmp_path, "real.csv", (HEADER + ROWS[0]).encode())
+    link = tmp_path / "complaints_20260930.csv"
+    link.symlink_to(real)  # swapped in after the folder was surveyed
+    _fails(link, COMPLAINTS, "symbolic link")
