@@ -7,10 +7,19 @@ on the raw Assets the ingest DAGs emit (any of them), so the marts are rebuilt w
 lands. Credentials come from the `warehouse` Airflow connection (Cosmos maps it to a dbt profile); dbt
 acts as the transformer role.
 
+`audit.marts_state` says whether the marts may be published: `mark_marts_building` sets `building` before
+any dbt task starts, `mark_marts_passed` sets `passed` (and emits the Asset) only after every model built
+and every test passed, and `mark_marts_failed` (trigger rule `one_failed`) sets `failed`, naming the
+failed tasks, when any of them failed for good. The publish DAG refuses to publish unless it is `passed`.
+If the warehouse itself is down, `failed` cannot be written and the state stays `building`: refused too.
+Every task, each dbt node included, has the `execution_timeout` of the DAG's default arguments.
+
 Parsing reads the dbt manifest (`make install` runs `dbt parse`), which keeps this file fast to parse.
 """
 
 from __future__ import annotations
+
+import logging
 
 from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -21,6 +30,7 @@ from probation_evidence.dbt_profile import WarehouseProfileMapping
 from probation_evidence.orchestration import DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
 
 DBT_PROJECT = settings.dbt_project_dir()
+log = logging.getLogger(__name__)
 
 
 @dag(
@@ -64,12 +74,58 @@ def transform_warehouse():
         operator_args={"install_deps": False},
     )
 
+    @task
+    def mark_marts_building() -> None:
+        """Before dbt touches a table: the marts are not a tested build until the last task says so."""
+        set_marts_state("building", "dbt is rebuilding the marts")
+
     @task(outlets=[MARTS])
-    def publish_marts() -> str:
+    def mark_marts_passed() -> str:
         """Mark the marts current: every model built and every test passed upstream."""
+        set_marts_state("passed", "every model built and every dbt test passed")
         return "marts rebuilt"
 
-    dbt_build >> publish_marts()
+    # A task rather than an on_failure_callback: it runs even when the failed task's process died without
+    # running its callbacks (killed, out of memory), it is retried and time-limited like any task, and its
+    # outcome is in the run's record. The run still fails: mark_marts_passed, a leaf, is upstream_failed.
+    @task(trigger_rule="one_failed")
+    def mark_marts_failed(dag_run=None) -> None:
+        """Some task of this build failed for good: say so, and which, in audit.marts_state."""
+        failed = failed_tasks(dag_run)
+        named = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+        set_marts_state("failed", f"run {dag_run.run_id} failed: {named or 'see the run'}")
+
+    building = mark_marts_building()
+    building >> dbt_build >> mark_marts_passed()
+    [building, dbt_build] >> mark_marts_failed()
+
+
+def set_marts_state(status: str, detail: str) -> None:
+    """Record the marts' state in its one row, as the transformer role. No timestamp, so an identical
+    rebuild leaves the row as it was (Airflow records when runs happened)."""
+    import psycopg
+
+    from probation_evidence.orchestration import warehouse_url
+
+    with psycopg.connect(warehouse_url()) as conn, conn.transaction():
+        conn.execute(f"set local role {settings.TRANSFORMER_ROLE}")
+        conn.execute(
+            "insert into audit.marts_state (singleton, status, detail) values (true, %s, %s)"
+            " on conflict (singleton) do update set status = excluded.status, detail = excluded.detail",
+            [status, detail],
+        )
+
+
+def failed_tasks(dag_run) -> list[str]:
+    """The tasks of this run that failed themselves (not those upstream_failed because of another)."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    try:
+        states = RuntimeTaskInstance.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id])
+    except Exception:  # the names are a courtesy: recording 'failed' must not depend on them
+        log.warning("could not list the failed tasks of run %s", dag_run.run_id, exc_info=True)
+        return []
+    return sorted(task_id for task_id, state in states.get(dag_run.run_id, {}).items() if state == "failed")
 
 
 transform_warehouse()

@@ -8,12 +8,29 @@
 -- the three before them. A batch counts as new when no row here lists it in source_batch_ids, so a
 -- corrected resubmission (a new batch for the same slice) is picked up too. `dbt build --full-refresh`
 -- recomputes every week.
+--
+-- A replacement with no valid rows (every row quarantined, or a header-only file) yields nothing for its
+-- week, and delete+insert only deletes the keys it inserts, so the replaced batch's counts would stay. The
+-- post-hook deletes every row that lists a batch no longer in audit.load_batches (the loader deletes a
+-- replaced batch's row there): what a full rebuild, which reads only current batches, would not have. It
+-- runs in the build's transaction, after the insert, so the model still sees those rows when it decides
+-- what to rebuild (the weeks after need their W03 recomputed). A batch with no rows is never listed
+-- here, so it counts as new only while its week still has rows; afterwards a build leaves it alone.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['provider_id', 'period_end_date'],
         on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} as counted
+            where exists (
+                select from unnest(string_to_array(counted.source_batch_ids, ',')) as listed (batch_id)
+                left join {{ source('audit', 'load_batches') }} as load_batches
+                    on listed.batch_id = load_batches.batch_id
+                where load_batches.batch_id is null
+            )",
+        ],
     )
 }}
 
@@ -45,6 +62,16 @@ weekly_caseload as (
             load_batches.source = 'workload'
             and load_batches.entity = 'weekly_caseload'
             and counted_batches.batch_id is null
+            -- A batch with no valid rows: new only while its week still holds the replaced batch's rows.
+            and (
+                load_batches.rows_loaded > 0
+                or exists (
+                    select from {{ this }} as counted
+                    where
+                        counted.provider_id = load_batches.provider_id
+                        and counted.period_end_date = load_batches.period_end_date
+                )
+            )
     ),
 
     weeks_to_rebuild as (

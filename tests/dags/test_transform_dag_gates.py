@@ -1,0 +1,50 @@
+"""The transform DAG's shape that publishing relies on: the marts state is set to 'building' before any
+dbt task, to 'passed' only after every dbt task and test, to 'failed' when any fails; every task, each
+Cosmos dbt task included, has an execution timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "transform_warehouse.py"
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags["transform_warehouse"]
+
+
+def test_every_task_has_an_execution_timeout(dag):
+    dbt_tasks = [task for task in dag.tasks if task.task_id.startswith("dbt_build.")]
+    assert len(dbt_tasks) > 40, "Cosmos rendered the dbt project"
+    assert not [task.task_id for task in dag.tasks if not task.execution_timeout]
+
+
+def test_the_marts_are_marked_building_before_any_dbt_task(dag):
+    assert [task.task_id for task in dag.roots] == ["mark_marts_building"]
+    building = dag.get_task("mark_marts_building")
+    assert {t.task_id for t in building.get_flat_relatives(upstream=False)} == {
+        t.task_id for t in dag.tasks if t.task_id != "mark_marts_building"
+    }
+
+
+def test_passed_only_after_every_dbt_task_and_failed_when_any_fails(dag):
+    from probation_evidence.orchestration import MARTS
+
+    passed = dag.get_task("mark_marts_passed")
+    assert passed.trigger_rule == "all_success"
+    assert list(passed.outlets) == [MARTS], "the marts Asset is emitted only by the task that marks them passed"
+    dbt_tasks = {task.task_id for task in dag.tasks if task.task_id.startswith("dbt_build.")}
+    assert dbt_tasks <= {t.task_id for t in passed.get_flat_relatives(upstream=True)}
+
+    failed = dag.get_task("mark_marts_failed")
+    assert failed.trigger_rule == "one_failed"
+    assert dbt_tasks | {"mark_marts_building"} <= {t.task_id for t in failed.get_flat_relatives(upstream=True)}
+    # Both are leaves: when mark_marts_failed succeeds the run still fails (mark_marts_passed did not run).
+    assert {task.task_id for task in dag.leaves} == {"mark_marts_passed", "mark_marts_failed"}

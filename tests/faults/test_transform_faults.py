@@ -1,0 +1,284 @@
+"""Fault injection in the transform DAG: the warehouse stops in the middle of the dbt build, and a dbt
+node fails with the warehouse up.
+
+Real Airflow runs of `transform_warehouse` (DAG.test(), as the demo runs it) against the project's
+embedded PostgreSQL, in a state folder of this module's own (never a shared server: a test stops it).
+The warehouse holds one provider's one weekly return (every other raw table empty), so the dbt work is
+small; the time goes on the ~50 tasks' dbt start-up, one after another.
+
+Retries are turned off for these runs: with the server down a retry only fails again after its delay,
+and the promise under test is that the run fails loudly and the next one heals, not retry timing.
+
+Run by hand, this file is the runner (`python tests/faults/test_transform_faults.py <logical date>
+[<mark-success pattern>]`): one transform run in this process, retries off; it prints the run's id and
+state last, and exits 0 only if the run succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
+
+DAG_ID = "transform_warehouse"
+PROVIDER = "N07"
+WEEK = date(2026, 9, 27)  # a Sunday
+#: The warehouse is stopped when this many dbt tasks have succeeded and the next one starts: the marts
+#: are then half-built, which is what must never be published.
+BUILT_BEFORE_STOP = 3
+#: What libpq says when the server is gone: refused (not listening) or ended (stopped mid-session).
+UNREACHABLE = ("Connection refused", "terminating connection", "server closed the connection")
+PASSED = ("passed", "every model built and every dbt test passed")
+
+
+@dataclass
+class Setup:
+    server: object  # warehouse.EmbeddedWarehouse
+    root: Path
+
+    def url(self):
+        """The running server's URL (a restart may move it to another port)."""
+        return self.server.start()
+
+    def airflow_env(self) -> dict:
+        from probation_evidence import airflow_env
+
+        return airflow_env.environment(self.url())
+
+    @property
+    def airflow_db(self) -> Path:
+        from probation_evidence import airflow_env
+
+        return airflow_env.airflow_home() / "airflow.db"
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """An embedded warehouse with one week of one provider loaded, and a migrated Airflow home, under a
+    folder of this module's own; the server is stopped afterwards."""
+    from probation_evidence import airflow_env, demo, settings, warehouse
+
+    root = tmp_path_factory.mktemp("transform-faults")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, folder in settings.state_folders(root).items():
+            mp.setenv(name, folder)
+        mp.delenv("WAREHOUSE_URL", raising=False)
+        server = warehouse.EmbeddedWarehouse(root / "warehouse")
+        try:
+            url = server.start()
+            _load_one_week(url, root / "landing")
+            env = airflow_env.environment(url)
+            demo.ensure_dbt_manifest(env)
+            airflow_env.migrate(env)
+            yield Setup(server, root)
+        finally:
+            server.stop()
+
+
+def _load_one_week(url, root: Path) -> None:
+    """Every raw table (as the loader makes them), and one provider's weekly WMT return loaded."""
+    import psycopg
+    import pyarrow as pa
+
+    from probation_evidence import contracts, landing, loading, settings, warehouse
+    from probation_evidence.simulator.workload import generate_weekly_caseload
+
+    warehouse.bootstrap(url)
+    with psycopg.connect(url.url()) as conn:
+        conn.execute(f"set role {settings.LOADER_ROLE}")
+        for contract in contracts.CONTRACTS.values():
+            conn.execute(contracts.create_table_sql(contract))
+        conn.commit()
+        contract = contracts.get_contract("workload", "weekly_caseload")
+        table = pa.Table.from_pylist(generate_weekly_caseload(7, WEEK, PROVIDER))
+        manifest = landing.land_table(table, contract, PROVIDER, WEEK, root)
+        assert loading.load_landed_file(conn, manifest, root).rows_loaded == table.num_rows
+
+
+def _marts_state(url) -> tuple | None:
+    import psycopg
+
+    with psycopg.connect(url.url()) as conn:
+        return conn.execute("select status, detail from audit.marts_state").fetchone()
+
+
+@dataclass
+class DagRunOutcome:
+    run_id: str | None
+    state: str
+    log: str
+
+
+def _run_dag(env: dict, logical_date: date, log_path: Path, mark_success_pattern: str = "") -> DagRunOutcome:
+    """One transform run in a child process (this file's runner); its output is kept in `log_path`."""
+    argv = [
+        sys.executable,
+        __file__,
+        logical_date.isoformat(),
+        *([mark_success_pattern] if mark_success_pattern else []),
+    ]
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=600)
+    log = result.stdout + result.stderr
+    log_path.write_text(log)
+    outcome = re.search(r"^==> run (\S+): (\w+)$", result.stdout, re.MULTILINE)
+    return DagRunOutcome(outcome[1], outcome[2], log) if outcome else DagRunOutcome(None, "crashed", log)
+
+
+def _task_states(airflow_db: Path, run_id: str | None) -> dict[str, str]:
+    with sqlite3.connect(f"file:{airflow_db}?mode=ro", uri=True) as db:
+        rows = db.execute("select task_id, state from task_instance where run_id = ?", [run_id]).fetchall()
+    return dict(rows)
+
+
+class WarehouseStopper(threading.Thread):
+    """Stops the server when `built` dbt tasks of the running DAG run have succeeded and another has
+    started, reading Airflow's record of the run (its SQLite database)."""
+
+    def __init__(self, server, airflow_db: Path, built: int):
+        super().__init__(daemon=True)
+        self.server, self.airflow_db, self.built = server, airflow_db, built
+        self.done = threading.Event()
+        self.victim: str | None = None
+        self.stopped_at: str | None = None
+
+    def _running_dbt_task(self) -> str | None:
+        if not self.airflow_db.exists():
+            return None
+        try:
+            with sqlite3.connect(f"file:{self.airflow_db}?mode=ro", uri=True, timeout=1) as db:
+                rows = db.execute(
+                    "select task_id, state from task_instance where dag_id = ? and task_id like 'dbt_build.%'"
+                    " and run_id = (select max(run_id) from dag_run where dag_id = ? and state = 'running')",
+                    [DAG_ID, DAG_ID],
+                ).fetchall()
+        except sqlite3.OperationalError:  # Airflow is writing, or has not made its tables yet
+            return None
+        if sum(state == "success" for _, state in rows) < self.built:
+            return None
+        return next((task_id for task_id, state in rows if state == "running"), None)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            victim = self._running_dbt_task()
+            if victim:
+                self.server.stop()
+                self.victim, self.stopped_at = victim, time.strftime("%H:%M:%S")
+                return
+            time.sleep(0.05)
+
+
+def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
+    """The failure path with the warehouse up: a staging model whose raw table has gone fails, and
+    mark_marts_failed records 'failed' with the task's name over the last good build's 'passed'. Only that
+    model's task runs; the other dbt tasks are recorded as succeeded without running (dag.test's
+    mark_success_pattern), which keeps the run to seconds."""
+    import psycopg
+
+    from probation_evidence import contracts, settings
+
+    victim = "dbt_build.stg_governance__policies_run"
+    url = setup.url()
+    with psycopg.connect(url.url()) as conn:
+        conn.execute("insert into audit.marts_state (status, detail) values ('passed', 'the last good build')")
+        conn.execute("drop table raw.governance_policies")
+    try:
+        pattern = rf"dbt_build\.(?!{victim.removeprefix('dbt_build.')}$).*"
+        run = _run_dag(setup.airflow_env(), date(2026, 9, 20), setup.root / "node-failed.log", pattern)
+        states = _task_states(setup.airflow_db, run.run_id)
+        state = _marts_state(url)
+    finally:
+        with psycopg.connect(url.url()) as conn:
+            conn.execute(f"set role {settings.LOADER_ROLE}")
+            conn.execute(contracts.create_table_sql(contracts.get_contract("governance", "policies")))
+    print(f"injected: raw.governance_policies dropped, so {victim} fails; the marts state was 'passed'")
+    print(f"found: run {run.state}; {victim} {states.get(victim)}; mark_marts_failed {states.get('mark_marts_failed')}")
+    print(f"found: marts_state {state}")
+    assert run.state == "failed", f"the run failed: see {setup.root / 'node-failed.log'}"
+    assert states[victim] == "failed"
+    assert states["mark_marts_passed"] == "upstream_failed", "the marts Asset was not emitted"
+    assert states["mark_marts_failed"] == "success"
+    assert state == ("failed", f"run {run.run_id} failed: {victim}")
+    assert "governance_policies" in run.log and "does not exist" in run.log, "the task's error names the table"
+
+
+def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_heals(setup):
+    """A thread stops the server (`pg_ctl stop -m fast`, which ends every session) as a dbt task starts
+    with some models already built. The run fails; the failing task's log says the warehouse could not be
+    reached; audit.marts_state is not 'passed' (mark_marts_failed cannot reach the warehouse either, so it
+    stays 'building'), so nothing is published from the half-built marts. After the server is started
+    again, the next run builds every model, every dbt test passes and the state is 'passed'."""
+    import psycopg
+
+    stopper = WarehouseStopper(setup.server, setup.airflow_db, BUILT_BEFORE_STOP)
+    stopper.start()
+    try:
+        failed = _run_dag(setup.airflow_env(), WEEK, setup.root / "stopped-run.log")
+    finally:
+        stopper.done.set()
+        stopper.join()
+    print(f"injected: the warehouse was stopped at {stopper.stopped_at}, as {stopper.victim} started")
+    assert stopper.victim, f"no dbt task started: see {setup.root / 'stopped-run.log'}"
+    states = _task_states(setup.airflow_db, failed.run_id)
+    assert failed.state == "failed", f"the run failed: see {setup.root / 'stopped-run.log'}"
+    assert states[stopper.victim] == "failed"
+    assert states["mark_marts_passed"] == "upstream_failed", "the marts Asset was not emitted"
+    errors = [line.strip() for line in failed.log.splitlines() if any(sign in line for sign in UNREACHABLE)]
+    assert errors, f"the error says the warehouse could not be reached: see {setup.root / 'stopped-run.log'}"
+
+    url = setup.url()  # started again, on another port if the old one is still held
+    state = _marts_state(url)
+    failed_tasks = sorted(task for task, task_state in states.items() if task_state == "failed")
+    print(
+        f"found: run {failed.state}; {len(failed_tasks)} tasks failed, {stopper.victim} among them: {errors[0][:200]}"
+    )
+    print(f"found: marts_state {state}")
+    assert state is not None and state[0] != "passed", "nothing may publish from the half-built marts"
+
+    healed = _run_dag(setup.airflow_env(), WEEK.replace(day=28), setup.root / "next-run.log")
+    states = _task_states(setup.airflow_db, healed.run_id)
+    not_built = {
+        task for task, task_state in states.items() if task.startswith("dbt_build.") and task_state != "success"
+    }
+    state = _marts_state(url)
+    with psycopg.connect(url.url()) as conn:
+        values = conn.execute(
+            "select count(*) from marts.fct_indicator_values where provider_id = %s and period_end_date = %s",
+            [PROVIDER, WEEK],
+        ).fetchone()[0]
+    print(f"found: the next run {healed.state}: {len(states)} tasks, marts_state {state}, {values} indicator values")
+    assert healed.state == "success", f"the next run heals: see {setup.root / 'next-run.log'}"
+    assert not not_built, "every model and seed built and every dbt test passed"
+    assert state == PASSED
+    assert values > 0, "the provider's week reached the marts"
+
+
+def _run_transform(logical_date: str, mark_success_pattern: str | None = None) -> int:
+    """One run of the transform DAG in this process, retries off (see the module's docstring); tasks
+    matching `mark_success_pattern` are recorded as succeeded without running."""
+    import pendulum
+    from airflow.utils.cli import get_bagged_dag
+    from airflow.utils.state import DagRunState
+
+    dag = get_bagged_dag(bundle_names=None, dag_id=DAG_ID)
+    for task in dag.tasks:
+        task.retries = 0
+    run = dag.test(logical_date=pendulum.parse(logical_date, tz="UTC"), mark_success_pattern=mark_success_pattern)
+    state = "success" if run is not None and run.state == DagRunState.SUCCESS else "failed"
+    print(f"==> run {run.run_id if run is not None else '-'}: {state}", flush=True)
+    return 0 if state == "success" else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    sys.exit(_run_transform(*sys.argv[1:3]))
