@@ -42,7 +42,8 @@ def _warehouse(args: argparse.Namespace) -> int:
     elif args.action == "psql":
         url = warehouse.resolve(start=False)
         psql = str(warehouse._bin_dir() / "psql")
-        env = dict(os.environ, PGPASSWORD=url.password)
+        # The URL's libpq parameters (sslmode, sslrootcert, ...) reach psql as its PG* variables.
+        env = dict(os.environ, **warehouse.libpq_environment(dict(url.params)), PGPASSWORD=url.password)
         os.execvpe(psql, [psql, "-h", url.host, "-p", str(url.port), "-U", url.user, url.dbname], env)
     elif args.action == "bootstrap":
         url = warehouse.resolve(start=True)
@@ -92,6 +93,9 @@ def _pack(args: argparse.Namespace) -> int:
     from probation_evidence import publish, warehouse
 
     url = warehouse.resolve(start=False).url()
+    # Never from half-built or untested marts, as the publish DAG. No override: the last tested version of
+    # every pack is still on disk and in audit.pack_publications, so nobody needs one from untested marts.
+    publish.check_marts_publishable(url)
     if args.due:
         due = publish.due_inspections(url, args.date, args.lead_days)
         ids = [row["inspection_id"] for row in due]

@@ -1,9 +1,17 @@
-"""The work behind `publish_evidence_packs`: which inspections are due, and writing their packs."""
+"""The work behind `publish_evidence_packs`: which inspections are due, and writing their packs.
+
+A pack is read from the marts in one REPEATABLE READ, READ ONLY snapshot, so every number in it comes
+from the same committed state of the warehouse, and only while `audit.marts_state` says the marts are a
+complete build whose dbt tests all passed. Its publication is then recorded in a separate, short write
+transaction. A session-level advisory lock per inspection, held across both, keeps two publishers from
+taking the same version.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +20,64 @@ from probation_evidence import settings
 
 def _jsonable(row: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+
+
+class MartsNotPublishable(RuntimeError):
+    """The marts are not a complete build whose dbt tests all passed: no pack may be frozen from them."""
+
+
+_STATE_ADVICE = {
+    "building": (
+        "a dbt build is under way, or died part way, so the marts may be half-built. Wait for the"
+        " transform_warehouse run to finish (publish_evidence_packs runs again when it emits the marts Asset);"
+        " if no transform run is active, rerun transform_warehouse"
+    ),
+    "failed": (
+        "the last dbt build or one of its tests failed, so the marts are not a tested build. Fix what"
+        " transform_warehouse reports and rerun it; packs published before are unchanged"
+    ),
+}
+
+
+def check_marts_state(conn) -> None:
+    """Raise MartsNotPublishable, naming the state and what to do, unless audit.marts_state says 'passed'.
+
+    The transform DAG sets 'building' before dbt starts and 'passed' only after every model built and
+    every test passed (sql/bootstrap/09_marts_state.sql); a missing table or row means no tested build.
+    """
+    exists = conn.execute("select to_regclass('audit.marts_state') is not null").fetchone()[0]
+    if not exists:
+        raise MartsNotPublishable(
+            "refusing to publish: audit.marts_state does not exist, so nothing says the marts passed their dbt"
+            " tests. Bootstrap the warehouse (probation-evidence warehouse bootstrap) and run transform_warehouse."
+        )
+    row = conn.execute("select status, detail from audit.marts_state").fetchone()
+    if row is None:
+        raise MartsNotPublishable(
+            "refusing to publish: audit.marts_state has no row, so the marts have never been built and tested"
+            " here. Run transform_warehouse (it records 'passed' when every model built and every dbt test"
+            " passed), then publish again."
+        )
+    status, detail = row
+    if status != "passed":
+        advice = _STATE_ADVICE.get(status, "rerun transform_warehouse")
+        raise MartsNotPublishable(
+            f"refusing to publish: the marts state is {status!r} ({detail or 'no detail'}), not 'passed': {advice}."
+        )
+
+
+@contextmanager
+def read_snapshot(conn):
+    """One REPEATABLE READ, READ ONLY transaction: every query in it sees the same committed warehouse."""
+    from psycopg import IsolationLevel
+
+    saved = conn.isolation_level, conn.read_only
+    conn.isolation_level, conn.read_only = IsolationLevel.REPEATABLE_READ, True
+    try:
+        with conn.transaction():
+            yield conn
+    finally:
+        conn.isolation_level, conn.read_only = saved
 
 
 def due_inspections(warehouse_url: str, run_date: date, lead_days: int | None = None) -> list[dict]:
@@ -25,6 +91,15 @@ def due_inspections(warehouse_url: str, run_date: date, lead_days: int | None = 
     return [_jsonable({**row, "run_date": run_date}) for row in due]
 
 
+def check_marts_publishable(warehouse_url: str) -> None:
+    """check_marts_state on a connection of its own, as the publisher (the publish DAG's first task)."""
+    import psycopg
+
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(f"set role {PUBLISHER_ROLE}")
+        check_marts_state(conn)
+
+
 def data_as_at(conn, run_date: date) -> date:
     """The latest period with indicator values on or before the run date: the pack's 'data as at'."""
     row = conn.execute(
@@ -35,7 +110,9 @@ def data_as_at(conn, run_date: date) -> date:
     return row[0]
 
 
-def write_pack_files(context, out_dir: Path, browser=None, html: bytes | None = None) -> dict[str, Path]:
+def write_pack_files(
+    context, out_dir: Path, browser=None, html: bytes | None = None, csv: bytes | None = None
+) -> dict[str, Path]:  # fmt: skip
     """The pack's three files: self-contained HTML, the CSV of every number, and an A4 PDF of the HTML.
 
     Files whose content is unchanged are left alone; the PDF (whose metadata carries a creation time) is
@@ -48,7 +125,7 @@ def write_pack_files(context, out_dir: Path, browser=None, html: bytes | None = 
     paths = {kind: pack_path(context, out_dir, f".{kind}") for kind in ("html", "csv", "pdf")}
     html = render_pack_html(context).encode("utf-8") if html is None else html
     html_changed = atomic_write(paths["html"], html)
-    atomic_write(paths["csv"], render_pack_csv(context).encode("utf-8"))
+    atomic_write(paths["csv"], render_pack_csv(context).encode("utf-8") if csv is None else csv)
     if html_changed or not paths["pdf"].exists():
         tmp = paths["pdf"].with_name(f".{paths['pdf'].name}.tmp")
         render_pdf(paths["html"], tmp, browser=browser)
@@ -59,7 +136,7 @@ def write_pack_files(context, out_dir: Path, browser=None, html: bytes | None = 
 PUBLISHER_ROLE = settings.PUBLISHER_ROLE
 
 _LATEST_SQL = """
-    select pack_version, data_sha256
+    select pack_version, data_sha256, html_sha256
     from audit.pack_publications
     where inspection_id = %s
     order by pack_version desc
@@ -75,43 +152,65 @@ def data_sha256(context) -> str:
     return hashlib.sha256((head + render_pack_csv(context)).encode("utf-8")).hexdigest()
 
 
-def next_version(latest: tuple[int, str] | None, data_hash: str, republish: bool) -> tuple[int, str | None]:
-    """(version, reason): a new version on the first publication, changed data or request; else the latest."""
+def next_version(
+    latest: tuple | None, data_hash: str, republish: bool, html_hash: str | None = None
+) -> tuple[int, str | None]:  # fmt: skip
+    """(version, reason): a new version on the first publication, changed data, changed content or request.
+
+    `latest` is (version, data_sha256[, html_sha256]) of the latest recorded version; `html_hash` is the
+    hash of the HTML rendered now *as that version*. Same numbers but different HTML (a new late
+    submission in the data-quality section, changed wording) is a new version, 'content changed': a
+    recorded version's files never change, and the pack handed out shows what the warehouse says now.
+    """
     if latest is None:
         return 1, "first"
-    version, published_hash = latest
+    version, published_hash, *rest = latest
     if republish:
         return version + 1, "requested"
     if published_hash != data_hash:
         return version + 1, "data changed"
+    published_html = rest[0] if rest else None
+    if html_hash is not None and published_html is not None and published_html != html_hash:
+        return version + 1, "content changed"
     return version, None
 
 
-def _freeze(conn, context, data_hash: str, html_sha: str, reason: str) -> None:
-    """Record the publication and freeze every number of the pack in marts.evidence_pack_values."""
-    from probation_evidence.packs.export import COLUMNS, pack_rows
+def _freeze(conn, context, data_hash: str, html_sha: str, csv_sha: str, reason: str) -> None:
+    """Record the publication and freeze every number of the pack in marts.evidence_pack_values.
+
+    Each frozen row carries the provider its figures are about (`provider_id`, which row-level security
+    filters on: another provider's value in the comparison chart is tagged with that provider) and the
+    provider whose pack it is (`pack_provider_id`).
+    """
+    from probation_evidence.packs.export import ABOUT_PROVIDER, COLUMNS, pack_rows
 
     publication_id = f"{context.inspection_id}-v{context.pack_version}"
     published_at = conn.execute("select now()").fetchone()[0]
     conn.execute(
         "insert into audit.pack_publications (publication_id, inspection_id, provider_id, pack_version,"
-        " as_at_date, data_sha256, html_sha256, reason, published_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " as_at_date, data_sha256, html_sha256, csv_sha256, reason, published_at)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [publication_id, context.inspection_id, context.provider_id, int(context.pack_version),
-         context.as_at_date, data_hash, html_sha, reason, published_at],
+         context.as_at_date, data_hash, html_sha, csv_sha, reason, published_at],
     )  # fmt: skip
     # INSERT, not COPY: the table has row-level security, and PostgreSQL refuses COPY FROM under it.
     # psycopg sends executemany as one pipeline, so this is one round trip, not one per row.
     columns = ", ".join(COLUMNS)
-    placeholders = ", ".join(["%s"] * (len(COLUMNS) + 4))
+    placeholders = ", ".join(["%s"] * (len(COLUMNS) + 5))
     with conn.cursor() as cur:
         cur.executemany(
-            f"insert into marts.evidence_pack_values (publication_id, provider_id, row_number, {columns},"  # noqa: S608
-            f" published_at) values ({placeholders})",
+            "insert into marts.evidence_pack_values (publication_id, provider_id, pack_provider_id, row_number,"  # noqa: S608
+            f" {columns}, published_at) values ({placeholders})",
             [
-                [publication_id, context.provider_id, number, *(row.get(c) for c in COLUMNS), published_at]
+                [publication_id, row[ABOUT_PROVIDER], context.provider_id, number, *(row.get(c) for c in COLUMNS),
+                 published_at]
                 for number, row in enumerate(pack_rows(context), start=1)
             ],
-        )
+        )  # fmt: skip
+
+
+def _sha(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
 
 
 def publish_pack(
@@ -119,33 +218,59 @@ def publish_pack(
 ) -> str:  # fmt: skip
     """Publish one inspection's pack (HTML, CSV, PDF) from the marts; returns the HTML file's path.
 
-    The numbers are hashed: a new version is recorded (audit.pack_publications) and frozen
-    (marts.evidence_pack_values) only for a first publication, when the data behind the as-at date has
-    changed, or on request. Otherwise the latest version's files are written again, byte for byte, and
-    nothing in the warehouse changes.
+    1. Under a session-level advisory lock for the inspection (two publishers never both take the next
+       version), the marts state, the pack's content and the latest recorded version are read in one
+       REPEATABLE READ, READ ONLY snapshot. MartsNotPublishable when the marts are not a tested build.
+    2. A new version is recorded (audit.pack_publications, with the SHA-256 of the numbers, the HTML and
+       the CSV) and frozen (marts.evidence_pack_values) in a separate write transaction, only for a first
+       publication, changed numbers, changed HTML ('content changed') or on request. That transaction
+       checks the marts state and the latest version again, and refuses if either moved.
+    3. The files are written. For an existing version they are the recorded bytes again (same numbers and
+       same HTML hash, or there would be a new version), so a recorded version's files never change.
     """
     import dataclasses
 
     import psycopg
 
+    from probation_evidence.packs.export import render_pack_csv
     from probation_evidence.packs.queries import load_pack_context
     from probation_evidence.packs.render import render_pack_html
 
     run_date = date.fromisoformat(inspection["run_date"])
-    with psycopg.connect(warehouse_url) as conn, conn.transaction():
-        conn.execute(f"set local role {PUBLISHER_ROLE}")
-        # One publisher at a time per inspection: two runs never both take the next version.
-        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ["pack|" + inspection["inspection_id"]])
-        as_at = data_as_at(conn, run_date)
-        context = load_pack_context(conn, inspection["inspection_id"], as_at)
-        data_hash = data_sha256(context)
-        latest = conn.execute(_LATEST_SQL, [context.inspection_id]).fetchone()
-        version, reason = next_version(latest, data_hash, republish)
-        context = dataclasses.replace(context, pack_version=str(version))
-        html = render_pack_html(context).encode("utf-8")
-        if reason is not None:
-            _freeze(conn, context, data_hash, hashlib.sha256(html).hexdigest(), reason)
-        paths = write_pack_files(context, Path(out_dir or settings.packs_dir()), browser=browser, html=html)
+    lock_key = "pack|" + inspection["inspection_id"]
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(f"set role {PUBLISHER_ROLE}")
+        conn.execute("select pg_advisory_lock(hashtext(%s))", [lock_key])
+        try:
+            with read_snapshot(conn):
+                check_marts_state(conn)
+                as_at = data_as_at(conn, run_date)
+                context = load_pack_context(conn, inspection["inspection_id"], as_at)
+                latest = conn.execute(_LATEST_SQL, [context.inspection_id]).fetchone()
+            data_hash = data_sha256(context)
+            shown = dataclasses.replace(context, pack_version=str(latest[0] if latest else 1))
+            html = render_pack_html(shown).encode("utf-8")
+            version, reason = next_version(latest, data_hash, republish, _sha(html))
+            context = dataclasses.replace(context, pack_version=str(version))
+            if context.pack_version != shown.pack_version:
+                html = render_pack_html(context).encode("utf-8")
+            csv = render_pack_csv(context).encode("utf-8")
+            if reason is not None:
+                with conn.transaction():
+                    # The marts may have started rebuilding, or a publisher that ignores the lock may have
+                    # recorded a version, since the snapshot: then record nothing (the run is retried).
+                    check_marts_state(conn)
+                    if conn.execute(_LATEST_SQL, [context.inspection_id]).fetchone() != latest:
+                        raise RuntimeError(
+                            f"{context.inspection_id}: another publisher recorded a version meanwhile; publish again"
+                        )
+                    _freeze(conn, context, data_hash, _sha(html), _sha(csv), reason)
+            paths = write_pack_files(
+                context, Path(out_dir or settings.packs_dir()), browser=browser, html=html, csv=csv
+            )  # fmt: skip
+        finally:
+            if not conn.closed:
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", [lock_key])
     return str(paths["html"])
 
 

@@ -19,16 +19,38 @@ create table if not exists audit.pack_publications (
     as_at_date date not null,
     data_sha256 text not null,
     html_sha256 text not null,
-    reason text not null check (reason in ('first', 'data changed', 'requested')),
+    reason text not null,
     published_at timestamptz not null,
-    constraint pack_publications_version_key unique (inspection_id, pack_version)
+    csv_sha256 text,
+    constraint pack_publications_version_key unique (inspection_id, pack_version),
+    constraint pack_publications_reason_check
+        check (reason in ('first', 'data changed', 'content changed', 'requested'))
 );
+-- Warehouses made before these existed: the CSV's hash (null on older versions), and 'content changed',
+-- a new version for the same numbers with different HTML (a recorded version's files never change).
+alter table audit.pack_publications add column if not exists csv_sha256 text;
+do $$
+begin
+    if not exists (
+        select from pg_constraint
+        where conname = 'pack_publications_reason_check' and conrelid = 'audit.pack_publications'::regclass
+            and pg_get_constraintdef(oid) like '%content changed%'
+    ) then
+        alter table audit.pack_publications drop constraint if exists pack_publications_reason_check;
+        alter table audit.pack_publications add constraint pack_publications_reason_check
+            check (reason in ('first', 'data changed', 'content changed', 'requested'));
+    end if;
+end
+$$;
 grant select, insert on audit.pack_publications to warehouse_publisher;
 grant select on audit.pack_publications to warehouse_transformer;
 
+-- provider_id: the provider the row's figures are about (row-level security filters on it); a comparison
+-- row holds another provider's value. pack_provider_id: the provider whose pack it is.
 create table if not exists marts.evidence_pack_values (
     publication_id text not null references audit.pack_publications (publication_id),
     provider_id text not null,
+    pack_provider_id text not null,
     row_number integer not null,
     record_type text not null,
     standard_id text,

@@ -111,5 +111,24 @@ from audit.pack_publications as publications
 where pack_values.publication_id = publications.publication_id and pack_values.provider_id is null;
 alter table marts.evidence_pack_values alter column provider_id set not null;
 create index if not exists evidence_pack_values_provider_idx on marts.evidence_pack_values (provider_id);
+-- Before pack_provider_id, every frozen row was tagged with the pack's provider, so a provider-scoped
+-- reader saw the other providers' values of the comparison charts in its own pack. Tag each row with the
+-- provider its figures are about, and keep the pack's provider apart. Only untagged rows are touched.
+alter table marts.evidence_pack_values add column if not exists pack_provider_id text;
+update marts.evidence_pack_values as pack_values
+set
+    pack_provider_id = publications.provider_id,
+    provider_id = case
+        when pack_values.record_type = 'provider_comparison' then pack_values.subject
+        else publications.provider_id
+    end
+from audit.pack_publications as publications
+where pack_values.publication_id = publications.publication_id and pack_values.pack_provider_id is null;
+alter table marts.evidence_pack_values alter column pack_provider_id set not null;
 select security.enable_provider_row_security('marts.evidence_pack_values');
+-- A scoped reader sees its own provider's figures in its own provider's packs only: not its figures as
+-- they appear in another provider's pack, whose publication (named after the inspection) is not its own.
+drop policy if exists own_packs_only on marts.evidence_pack_values;
+create policy own_packs_only on marts.evidence_pack_values as restrictive for all to provider_reader
+    using (pack_provider_id in (select security.scoped_provider_ids()));
 grant select on marts.evidence_pack_values to planner_reader, provider_reader;

@@ -146,8 +146,13 @@ def test_every_mart_with_a_provider_has_row_level_security(pipeline_state, wareh
                 [table.split(".")[1]],
             ).fetchall()
             assert enabled == (True,), table
+            # The frozen pack values also keep a scoped reader to its own provider's packs.
+            own_packs = [("own_packs_only", "RESTRICTIVE", ["provider_reader"])] * (
+                table == "marts.evidence_pack_values"
+            )
             assert policies == [
                 ("every_row", "PERMISSIVE", ["public"]),
+                *own_packs,
                 ("own_provider_only", "RESTRICTIVE", ["provider_reader"]),
             ], table
 
@@ -160,6 +165,12 @@ def test_a_provider_login_sees_only_its_own_provider_in_every_mart(logins, wareh
             t: admin.execute(f"select count(*) from {t} where provider_id = %s", [SCOPED_PROVIDER]).fetchone()[0]  # noqa: S608
             for t in provider_tables
         }
+        # Frozen pack values: the provider's own figures in its own packs (its figures in the comparison
+        # charts of other providers' packs stay with those packs).
+        expected["marts.evidence_pack_values"] = admin.execute(
+            "select count(*) from marts.evidence_pack_values where provider_id = %s and pack_provider_id = %s",
+            [SCOPED_PROVIDER, SCOPED_PROVIDER],
+        ).fetchone()[0]
         everyone = {
             t: admin.execute(f"select count(distinct provider_id) from {t}").fetchone()[0] for t in provider_tables
         }  # noqa: S608
@@ -179,6 +190,59 @@ def test_a_provider_login_sees_only_its_own_provider_in_every_mart(logins, wareh
         ]
         assert not can(conn, "select * from audit.submissions")
         assert not can(conn, "select * from raw.staffing_establishment")
+
+
+def _other_provider_mentions(conn, providers: list[str]) -> dict[str, int]:
+    """Per marts column the login can read: rows whose text names another provider (N07, N07-01, N07|...)."""
+    others = "|".join(p for p in providers if p != SCOPED_PROVIDER)
+    pattern = f"(^|[^A-Za-z0-9])({others})([^0-9]|$)"
+    columns = conn.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+        " and data_type in ('text', 'character varying') order by 1, 2"
+    ).fetchall()
+    found = {}
+    for table, column in columns:
+        (count,) = conn.execute(
+            psycopg.sql.SQL("select count(*) from {} where {} ~ %s").format(
+                psycopg.sql.Identifier("marts", table), psycopg.sql.Identifier(column)
+            ),
+            [pattern],
+        ).fetchone()
+        if count:
+            found[f"marts.{table}.{column}"] = count
+    return found
+
+
+@pytest.mark.parametrize("login", ["provider", "provider_and_bi"])
+def test_a_provider_login_sees_no_other_providers_figures_anywhere_in_the_marts(logins, warehouse_url, login):
+    """Not in any mart, and not in the frozen values of its own packs' comparison charts."""
+    with psycopg.connect(warehouse_url.url()) as admin:
+        providers = [row[0] for row in admin.execute("select provider_id from marts.dim_provider").fetchall()]
+        # The scoped provider's own packs show every other provider's value, and the admin sees them all.
+        comparisons = admin.execute(
+            "select count(distinct subject), count(distinct provider_id) from marts.evidence_pack_values"
+            " where pack_provider_id = %s and record_type = 'provider_comparison'",
+            [SCOPED_PROVIDER],
+        ).fetchone()
+        assert _other_provider_mentions(admin, providers), "the admin sees other providers' rows"
+    assert len(providers) == 12 and comparisons == (12, 12)
+    with connected(logins[login]) as conn:
+        assert _other_provider_mentions(conn, providers) == {}
+        shown = conn.execute(
+            "select record_type, provider_id, pack_provider_id, subject, count(*) from marts.evidence_pack_values"
+            " where record_type in ('provider_comparison', 'indicator_value') group by 1, 2, 3, 4 order by 1, 4"
+        ).fetchall()
+        assert [row[:4] for row in shown] == [
+            ("indicator_value", SCOPED_PROVIDER, SCOPED_PROVIDER, SCOPED_PROVIDER),
+            ("provider_comparison", SCOPED_PROVIDER, SCOPED_PROVIDER, SCOPED_PROVIDER),
+        ]
+        # National aggregates are not one provider's figures: they stay in its pack.
+        assert (
+            conn.execute("select count(*) from marts.evidence_pack_values where national_value is not null").fetchone()[
+                0
+            ]
+            > 0
+        )
 
 
 def test_a_provider_login_without_a_scope_sees_no_provider_rows(logins):

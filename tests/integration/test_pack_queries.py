@@ -17,9 +17,9 @@ pytestmark = pytest.mark.warehouse
 
 AS_AT = date(2026, 9, 30)
 
-SCHEMA_SQL = """
-create schema marts;
-create schema audit;
+# The marts tables the pack reads, as the marts models build them (tests/integration/test_publish_consistency.py
+# puts them in a bootstrapped warehouse, whose audit tables are the real ones).
+MARTS_SQL = """
 create table marts.dim_provider (provider_id text primary key, provider_name text not null);
 create table marts.dim_standard (
     standard_id text primary key, standard_name text not null, standard_statement text not null
@@ -52,6 +52,15 @@ create table marts.fct_standard_indicative_ratings (
     standard_rating_id text primary key, provider_id text not null, standard_id text not null,
     mean_points numeric, indicative_rating text, rule_version text
 );
+"""
+
+SCHEMA_SQL = (
+    """
+create schema marts;
+create schema audit;
+"""
+    + MARTS_SQL
+    + """
 create table audit.submissions (
     source text not null, entity text not null, provider_id text not null, period_end_date date not null,
     due_date date not null, status text not null, received_at timestamptz, batch_id text, detail text
@@ -62,6 +71,7 @@ create table audit.load_batches (
     loaded_at timestamptz not null
 );
 """
+)
 
 PREVIOUS = date(2026, 6, 30)
 LOADED = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)

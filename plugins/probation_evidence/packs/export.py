@@ -37,9 +37,14 @@ COLUMNS = (
     "rows_quarantined",
 )
 
+#: Key (not a CSV column) of the provider whose figures a row holds: the pack's provider, except for
+#: 'provider_comparison' rows, which hold another provider's value. The frozen copy in
+#: marts.evidence_pack_values is tagged with it, so row-level security hides other providers' figures.
+ABOUT_PROVIDER = "about_provider_id"
+
 
 def pack_rows(ctx: PackContext) -> list[dict]:
-    """The CSV's rows as dicts keyed by COLUMNS (missing keys are written empty)."""
+    """The CSV's rows as dicts keyed by COLUMNS (missing keys are written empty), plus ABOUT_PROVIDER."""
     rows: list[dict] = []
     for section in ctx.standards:
         for line in section.evidence:
@@ -47,6 +52,7 @@ def pack_rows(ctx: PackContext) -> list[dict]:
     for batch in ctx.batches:
         rows.append(
             {
+                ABOUT_PROVIDER: ctx.provider_id,
                 "record_type": "source_batch",
                 "subject": batch.batch_id,
                 "indicator_name": f"{batch.source}.{batch.entity}",
@@ -59,6 +65,7 @@ def pack_rows(ctx: PackContext) -> list[dict]:
 
 def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[dict]:
     base = {
+        ABOUT_PROVIDER: provider_id,
         "standard_id": standard_id,
         "indicator_id": line.indicator_id,
         "indicator_name": line.indicator_name,
@@ -88,7 +95,7 @@ def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[d
         for p in line.trend
     ]  # fmt: skip
     rows += [
-        {**base, "record_type": "provider_comparison", "subject": p.provider_id,
+        {**base, ABOUT_PROVIDER: p.provider_id, "record_type": "provider_comparison", "subject": p.provider_id,
          "period_end_date": line.period_end_date, "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95,
          "is_suppressed": p.is_suppressed}
         for p in line.peers

@@ -1,0 +1,84 @@
+"""The publish DAG, run through Airflow's dag.test() on the built warehouse, publishes only from marts
+whose dbt build and tests passed (audit.marts_state 'passed'), and says why when it refuses.
+
+Each run writes its packs to a folder of the test's own; the module puts the marts state back as the
+pipeline left it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from probation_evidence import settings
+
+pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
+
+
+def run_publish_dag(warehouse_url, packs_dir) -> subprocess.CompletedProcess:
+    """`publish_evidence_packs` for the demo's date, as the demo runs it (DAG.test() in one process)."""
+    from probation_evidence import airflow_env
+
+    env = airflow_env.environment(warehouse_url)
+    env["PACKS_DIR"] = str(packs_dir)
+    command = [sys.executable, "-m", "probation_evidence.dag_runner", settings.DEMO_AS_AT.isoformat()]
+    return subprocess.run(
+        [*command, "publish_evidence_packs"], env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
+@pytest.fixture
+def marts_state(pipeline_state, warehouse_url):
+    """Set the state for the test; the pipeline's own row is put back afterwards."""
+    with psycopg.connect(warehouse_url.url()) as conn:
+        saved = conn.execute("select status, detail from audit.marts_state").fetchall()
+
+    def set_state(status: str) -> None:
+        with psycopg.connect(warehouse_url.url()) as conn:
+            conn.execute("update audit.marts_state set status = %s, detail = 'set by the test'", [status])
+
+    yield set_state
+    with psycopg.connect(warehouse_url.url()) as conn:
+        conn.execute("delete from audit.marts_state")
+        for row in saved:
+            conn.execute("insert into audit.marts_state (status, detail) values (%s, %s)", list(row))
+
+
+def publications(warehouse_url) -> list[tuple]:
+    with psycopg.connect(warehouse_url.url()) as conn:
+        return conn.execute("select * from audit.pack_publications order by publication_id").fetchall()
+
+
+def test_the_publish_dag_refuses_while_the_marts_are_building_and_publishes_once_they_passed(
+    pipeline_state, warehouse_url, marts_state, tmp_path
+):
+    recorded = publications(warehouse_url)
+    assert recorded, "the pipeline published packs"
+
+    marts_state("building")
+    refused = run_publish_dag(warehouse_url, tmp_path / "refused")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1, output[-3000:]
+    assert "refusing to publish: the marts state is 'building'" in output
+    assert "transform_warehouse" in output
+    assert not list((tmp_path / "refused").rglob("*.*")), "no pack written"
+    assert publications(warehouse_url) == recorded, "no pack recorded"
+
+    marts_state("passed")
+    published = run_publish_dag(warehouse_url, tmp_path / "published")
+    assert published.returncode == 0, (published.stdout + published.stderr)[-3000:]
+    written = sorted(p.relative_to(tmp_path / "published") for p in (tmp_path / "published").rglob("*.html"))
+    due = {p.name for p in (pipeline_state / "packs").iterdir() if p.is_dir()}
+    latest: dict[str, tuple[str, int]] = {}  # other e2e modules may have republished: the latest version
+    with psycopg.connect(warehouse_url.url()) as conn:
+        for inspection_id, provider_id, version in conn.execute(
+            "select inspection_id, provider_id, max(pack_version) from audit.pack_publications group by 1, 2"
+        ):
+            latest[inspection_id] = (provider_id, version)
+    expected = sorted(Path(i) / f"{latest[i][0]}-evidence-pack-v{latest[i][1]}.html" for i in due)
+    assert written == expected and written
+    assert publications(warehouse_url) == recorded, "the same numbers and HTML: no new version"
