@@ -10,16 +10,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# uv trusts the platform's certificate store, not only its bundled Mozilla roots: on a network whose TLS is
+# intercepted (normal in government) the interception CA is in the system store and nowhere else.
+# UV_SYSTEM_CERTS is uv's name for it (0.13.9, pinned above); UV_NATIVE_TLS, the older one, serves an older
+# uv found on PATH.
+export UV_SYSTEM_CERTS := 1
+export UV_NATIVE_TLS := 1
 
 .PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# pip before 24.2 trusts only its bundled Mozilla roots (its `--use-feature=truststore` needs a package that
+# a fresh venv lacks), so unless PIP_CERT is set it is pointed at the platform's CA bundle, the one Python's
+# OpenSSL uses, when that file exists.
+SYSTEM_CA_BUNDLE_PY := import os, ssl; p = ssl.get_default_verify_paths(); \
+	print(next((f for f in (p.cafile, p.openssl_cafile) if f and os.path.isfile(f)), ""))
 $(TOOLS)/bin/uv:
 	@echo "==> uv not found: installing uv $(UV_VERSION) into $(TOOLS) (local to this checkout)"
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+	cafile="$${PIP_CERT:-$$($(TOOLS)/bin/python -c '$(SYSTEM_CA_BUNDLE_PY)')}"; \
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check $${cafile:+--cert "$$cafile"} "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen

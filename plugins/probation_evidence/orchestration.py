@@ -4,13 +4,19 @@ at run time (never at parse time).
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 
-import pendulum
-from airflow.sdk import Asset
-
 from probation_evidence import settings
+
+if "airflow" not in sys.modules and "AIRFLOW_HOME" not in os.environ:
+    # Imported by the project's own commands (`probation-evidence demo`), not by Airflow, which has always
+    # loaded itself first: importing Airflow would otherwise create ~/airflow, outside the checkout.
+    os.environ["AIRFLOW_HOME"] = str(settings.state_dir() / "airflow")
+
+import pendulum  # noqa: E402 - after AIRFLOW_HOME
+from airflow.sdk import Asset  # noqa: E402
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
@@ -29,6 +35,9 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+    # Nothing hangs: a task still running after this fails (and is retried). Every operator of a DAG,
+    # Cosmos's dbt operators included, takes it from the DAG's default_args.
+    "execution_timeout": timedelta(seconds=settings.task_execution_timeout_seconds()),
 }
 
 
@@ -36,15 +45,23 @@ def warehouse_url() -> str:
     """The warehouse connection as a libpq URL (credentials live only in the Airflow connection)."""
     from airflow.sdk import Connection
 
-    from probation_evidence.warehouse import WarehouseUrl
+    return connection_url(Connection.get(settings.WAREHOUSE_CONN_ID))
 
-    conn = Connection.get(settings.WAREHOUSE_CONN_ID)
+
+def connection_url(conn) -> str:
+    """An Airflow Postgres connection as a libpq URL: its libpq parameters (`sslmode`, `sslrootcert`, ...,
+    the query of the URI it was made from) kept, other extras dropped, and the session limits added."""
+    from probation_evidence.warehouse import WarehouseUrl, libpq_keywords
+
+    keywords = libpq_keywords()
+    extras = conn.extra_dejson or {}
     return WarehouseUrl(
         host=conn.host or "127.0.0.1",
         port=conn.port or 5432,
         user=conn.login or "postgres",
         password=conn.password or "",
         dbname=conn.schema or "probation_evidence",
+        params=tuple((key, str(value)) for key, value in extras.items() if key in keywords),
     ).url()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -22,7 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from probation_evidence import settings
 
@@ -34,15 +35,26 @@ class WarehouseError(RuntimeError):
     """The warehouse could not be reached, started or bootstrapped; the message says what to do."""
 
 
-@dataclass(frozen=True)
+#: Query parameters whose value is a secret: `masked` hides them.
+SECRET_PARAMS = frozenset({"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"})
+
+
+@dataclass(frozen=True, repr=False)
 class WarehouseUrl:
-    """A parsed PostgreSQL URL; `masked` is safe to print or log."""
+    """A parsed PostgreSQL URL; `masked` is safe to print or log.
+
+    `params` are the URL's libpq query parameters (`sslmode`, `sslrootcert`, ...) as given, in order: they
+    travel with the URL to every client (psycopg, the Airflow connection, dbt). `url()` adds the session
+    limits (connect, statement and lock timeouts, from settings) unless the URL already sets them, so every
+    connection made from it gives up rather than hangs.
+    """
 
     host: str
     port: int
     user: str
     password: str
     dbname: str
+    params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, url: str) -> WarehouseUrl:
@@ -54,22 +66,45 @@ class WarehouseUrl:
             port=parts.port or 5432,
             user=unquote(parts.username or SUPERUSER),
             password=unquote(parts.password or ""),
-            dbname=(parts.path or "/").lstrip("/") or DATABASE,
+            dbname=unquote((parts.path or "/").lstrip("/")) or DATABASE,
+            params=tuple(parse_qsl(parts.query, keep_blank_values=True)),
         )
 
-    def url(self, dbname: str | None = None) -> str:
+    def _base(self, scheme: str, dbname: str | None) -> str:
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
-        return f"postgresql://{auth}@{self.host}:{self.port}/{dbname or self.dbname}"
+        return f"{scheme}://{auth}@{self.host}:{self.port}/{quote(dbname or self.dbname, safe='')}"
+
+    @staticmethod
+    def _query(params: dict[str, str]) -> str:
+        return "?" + urlencode(params, quote_via=quote) if params else ""
+
+    def libpq_params(self) -> dict[str, str]:
+        """The URL's query parameters plus the session limits it does not set itself."""
+        return with_session_limits(dict(self.params))
+
+    def url(self, dbname: str | None = None) -> str:
+        """The libpq URL, its query parameters and the session limits included."""
+        return self._base("postgresql", dbname) + self._query(self.libpq_params())
+
+    def __repr__(self) -> str:
+        """The masked URL: a WarehouseUrl in a traceback, an assertion message or a log line shows no secret."""
+        return f"WarehouseUrl({self.masked!r})"
 
     @property
     def masked(self) -> str:
         auth = self.user + (":***" if self.password else "")
-        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
+        shown = {key: "***" if key in SECRET_PARAMS else value for key, value in self.params}
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}" + self._query(shown)
 
     def dbt_env(self) -> dict[str, str]:
-        """The environment variables `dbt_project/profiles.yml` reads."""
+        """The environment variables `dbt_project/profiles.yml` reads.
+
+        dbt-postgres takes only some libpq parameters in its profile, so every query parameter (and the
+        session limits) also goes to libpq as its `PG*` environment variable: `PGOPTIONS` carries the
+        statement and lock timeouts, `PGSSLMODE` / `PGSSLROOTCERT` the TLS settings.
+        """
         return {
             "WAREHOUSE_HOST": self.host,
             "WAREHOUSE_PORT": str(self.port),
@@ -78,11 +113,59 @@ class WarehouseUrl:
             "WAREHOUSE_DB": self.dbname,
             # dbt acts as the transformer role, as it does under Airflow, so objects have one owner.
             "WAREHOUSE_DBT_ROLE": settings.TRANSFORMER_ROLE,
+            **libpq_environment(self.libpq_params()),
         }
 
     def airflow_conn_uri(self) -> str:
-        """The same server as an Airflow connection URI (`AIRFLOW_CONN_WAREHOUSE`)."""
-        return self.url().replace("postgresql://", "postgres://", 1)
+        """The same server as an Airflow connection URI (`AIRFLOW_CONN_WAREHOUSE`). The query parameters
+        become the connection's extras; the session limits are added where it is used
+        (`orchestration.warehouse_url`, the dbt profile mapping), from the settings there."""
+        return self._base("postgres", None) + self._query(dict(self.params))
+
+
+def session_options(options: str = "") -> str:
+    """libpq `options` (server settings for the session) with the statement and lock timeouts appended,
+    each only where `options` does not already set it (a value the URL gives wins) and only if its setting
+    is above 0 (0 leaves the server's or the role's own setting, and sends nothing, for a pooler that
+    refuses startup options)."""
+    limits = {
+        "statement_timeout": settings.warehouse_statement_timeout_seconds(),
+        "lock_timeout": settings.warehouse_lock_timeout_seconds(),
+    }
+    words = [options.strip()] if options.strip() else []
+    for name, seconds in limits.items():
+        if seconds > 0 and not re.search(rf"{name.replace('_', '[_-]')}\s*=", options):
+            words.append(f"-c {name}={int(seconds * 1000)}")
+    return " ".join(words)
+
+
+def with_session_limits(params: dict[str, str]) -> dict[str, str]:
+    """libpq parameters with a connect timeout and the session's statement and lock timeouts added."""
+    limited = dict(params)
+    limited.setdefault("connect_timeout", str(settings.warehouse_connect_timeout_seconds()))
+    options = session_options(limited.pop("options", ""))
+    if options:
+        limited["options"] = options
+    return limited
+
+
+def libpq_keywords() -> dict[str, str | None]:
+    """Every connection parameter the installed libpq knows, with its environment variable (or None)."""
+    from psycopg import pq
+
+    return {
+        option.keyword.decode(): option.envvar.decode() if option.envvar else None
+        for option in pq.Conninfo.get_defaults()
+    }
+
+
+def libpq_environment(params: dict[str, str]) -> dict[str, str]:
+    """The `PG*` environment variables that give libpq these parameters, for clients that build their own
+    connection (dbt). The server, login and database travel separately; a parameter without a variable is
+    left out (none of the TLS or timeout ones is)."""
+    keywords = libpq_keywords()
+    skipped = {"host", "hostaddr", "port", "user", "password", "dbname"}
+    return {keywords[name]: value for name, value in params.items() if name not in skipped and keywords.get(name)}
 
 
 def _bin_dir() -> Path:
@@ -102,7 +185,11 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether PostgreSQL could listen on the port. Bound as PostgreSQL binds (SO_REUSEADDR): the sessions a
+    stopped server ended leave the port in TIME_WAIT for a minute, which refuses a plain bind, and the
+    restarted server would move to another port under every URL its clients hold."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -42,6 +42,13 @@ def test_house_rules(dagbag, dag_id):
     assert type(dag.timetable).__name__ != "NullTimetable", "every DAG has a schedule"
 
 
+@pytest.mark.parametrize("dag_id", sorted(p.stem for p in DAGS_DIR.glob("*.py")))
+def test_every_task_has_an_execution_timeout(dagbag, dag_id):
+    """Nothing hangs: a task without one (Cosmos's dbt operators included) could hold its slot for ever."""
+    missing = [t.task_id for t in dagbag.dags[dag_id].tasks if not t.execution_timeout]
+    assert not missing, f"tasks without an execution_timeout: {missing}"
+
+
 def test_transform_runs_every_dbt_model_and_seed(dagbag):
     """Cosmos renders one task per node; a wrong selector renders none without an error."""
     import json

@@ -543,7 +543,82 @@ def test_env_example_holds_no_secret_and_the_compose_defaults():
                 assert env_example()[name] == match["arg"], f"{name}: .env.example and compose's default differ"
 
 
-def test_compose_reads_env_file_only_if_present():
+# ---------------------------------------------------------------------------------------------- secrets
+#: What every Airflow component needs: the metadata database, the broker and the keys they share.
+AIRFLOW_SECRETS = {
+    "METADATA_DB_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY",
+}  # fmt: skip
+#: The secrets of .env each service may receive, and no others. The warehouse superuser's password goes to
+#: the warehouse and its one-shot bootstrap only, the Airflow admin's to airflow-init only; the pipeline's
+#: warehouse and provider API credentials to the workers only (tasks resolve connections there).
+SECRETS_BY_SERVICE = {
+    "warehouse-db": {"WAREHOUSE_ADMIN_PASSWORD"},
+    "airflow-db": {"METADATA_DB_PASSWORD"},
+    "redis": {"REDIS_PASSWORD"},
+    "warehouse-bootstrap": {"WAREHOUSE_ADMIN_PASSWORD", "WAREHOUSE_PASSWORD"},
+    "provider-simulator": {"SIMULATOR_TOKEN"},
+    "provider-drops": set(),
+    "airflow-init": AIRFLOW_SECRETS | {"AIRFLOW_ADMIN_PASSWORD"},
+    "airflow-api-server": AIRFLOW_SECRETS,
+    "airflow-scheduler": AIRFLOW_SECRETS,
+    "airflow-dag-processor": AIRFLOW_SECRETS,
+    "airflow-triggerer": AIRFLOW_SECRETS,
+    "airflow-worker": AIRFLOW_SECRETS | {"WAREHOUSE_PASSWORD", "SIMULATOR_TOKEN"},
+}
+
+
+def secrets_reaching(name: str) -> set[str]:
+    """The secrets of .env a service receives: those its definition names (environment, command, ...), and
+    every one of them if it reads an env_file, which compose passes to the container whole."""
+    secrets = {variable for variable in env_example() if SECRET_NAME.search(variable)}
+    service = services()[name]
+    if service.get("env_file"):
+        return secrets
+    named = {match["braced"] or match["named"] for _, text in strings(service) for match in references(text)}
+    return named & secrets
+
+
+def test_every_service_gets_only_the_secrets_it_needs():
+    assert set(SECRETS_BY_SERVICE) == set(services()), "a service without a reviewed list of secrets"
+    for name, allowed in SECRETS_BY_SERVICE.items():
+        extra = secrets_reaching(name) - allowed
+        assert not extra, f"{name} receives secrets it does not need: {sorted(extra)}"
+
+
+def test_no_superuser_or_admin_password_reaches_workers_or_schedulers():
+    for name in ("airflow-worker", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        leaked = secrets_reaching(name) & {"WAREHOUSE_ADMIN_PASSWORD", "AIRFLOW_ADMIN_PASSWORD"}
+        assert not leaked, f"{name}: {sorted(leaked)}"
+        env_files = services()[name].get("env_file")
+        assert not env_files, f"{name} reads {env_files} whole: every secret in it reaches the container"
+
+
+def test_only_the_workers_hold_the_pipeline_connections():
     for name in AIRFLOW_SERVICES:
-        env_files = services()[name]["env_file"]
-        assert env_files == [{"path": ".env", "required": False}], name
+        held = {key for key in environment(name) if key.startswith("AIRFLOW_CONN_") or key == "WAREHOUSE_URL"}
+        if name == "airflow-worker":
+            assert {"AIRFLOW_CONN_WAREHOUSE", "WAREHOUSE_URL"} <= held, name
+        else:
+            assert not held, f"{name} holds pipeline credentials: {sorted(held)}"
+
+
+def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
+    from probation_evidence import settings
+
+    readers = {
+        "PACK_LEAD_DAYS": settings.lead_days,
+        "SIMULATOR_SEED": settings.simulator_seed,
+        "TASK_EXECUTION_TIMEOUT_SECONDS": settings.task_execution_timeout_seconds,
+        "WAREHOUSE_CONNECT_TIMEOUT_SECONDS": settings.warehouse_connect_timeout_seconds,
+        "WAREHOUSE_STATEMENT_TIMEOUT_SECONDS": settings.warehouse_statement_timeout_seconds,
+        "WAREHOUSE_LOCK_TIMEOUT_SECONDS": settings.warehouse_lock_timeout_seconds,
+        "API_ENTITY_DEADLINE_SECONDS": settings.api_entity_deadline_seconds,
+        "API_MAX_PAGES": settings.api_max_pages,
+        "API_MAX_RESPONSE_BYTES": settings.api_max_response_bytes,
+        "DROP_SETTLE_SECONDS": settings.drop_settle_seconds,
+        "DROP_MAX_BYTES": settings.drop_max_bytes,
+        "DROP_MAX_UNCOMPRESSED_BYTES": settings.drop_max_uncompressed_bytes,
+    }
+    for variable, read in readers.items():
+        monkeypatch.delenv(variable, raising=False)
+        assert float(env_example()[variable]) == read(), f"{variable}: .env.example and settings.py differ"
