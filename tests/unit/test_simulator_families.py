@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import statistics
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -297,14 +296,12 @@ def test_caseloads_look_like_probation() -> None:
 
 
 # ------------------------------------------------------------------------------------------ national size
-def test_national_weekly_workload_is_about_twenty_thousand_staff_and_fast() -> None:
+def test_national_weekly_workload_is_about_twenty_thousand_staff() -> None:
+    # Its speed is measured by the benchmarks, never asserted here: a timing assert fails on a busy machine.
     weeks = [WEEK - timedelta(weeks=i) for i in range(3)]
-    started = time.perf_counter()
     counts = [
         sum(len(workload.generate_weekly_caseload(SEED, week, p, "national")) for p in PROVIDERS) for week in weeks
     ]
-    elapsed = time.perf_counter() - started
     people = sum(len(staffing.people_in_post(SEED, p, "national", WEEK)) for p in PROVIDERS)
     assert 18_000 < people < 25_000
     assert all(14_000 < count < 23_000 for count in counts), counts
-    assert elapsed / len(weeks) * 52 < 60, f"{elapsed:.1f}s for {len(weeks)} national weeks"
