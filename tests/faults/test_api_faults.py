@@ -66,6 +66,13 @@ def ingest_both(simulator_url: str, bad_url: str, warehouse_url, conn, tmp_path,
     return {entity: statuses[(BAD, entity)][1] for entity in ENTITIES}
 
 
+def assert_breaker_tripped(details: dict[str, str]) -> None:
+    """The breaker: once the first entity showed the host dead, the others were reported, not requested (a
+    dead host costs one retry budget, not one per entity)."""
+    for entity in ENTITIES[1:]:
+        assert details[entity].startswith(f"not requested: {ENTITIES[0]} showed the provider's API unusable")
+
+
 @pytest.mark.warehouse
 def test_connection_resets_are_retried_then_fail_only_that_provider(simulator_url, warehouse_url, conn, tmp_path):
     with resetting_server() as bad:
@@ -73,8 +80,7 @@ def test_connection_resets_are_retried_then_fail_only_that_provider(simulator_ur
         details = ingest_both(simulator_url, bad.url, warehouse_url, conn, tmp_path, API_ENTITY_DEADLINE_SECONDS="30")
     print(f"found: {bad.connections} connections reset; first slice: {details[ENTITIES[0]]}")
     assert "gave up after 4 attempts: ReadError: [Errno 104] Connection reset by peer" in details[ENTITIES[0]]
-    for entity in ENTITIES[1:]:  # the breaker: a dead host costs one retry budget, not one per entity
-        assert details[entity].startswith(f"not requested: {ENTITIES[0]} showed the provider's API unusable")
+    assert_breaker_tripped(details)
     assert bad.connections == 4
 
 
@@ -87,8 +93,7 @@ def test_trickled_body_is_cut_off_by_the_entity_deadline(simulator_url, warehous
     first = details[ENTITIES[0]]
     assert "entity deadline of 2s (API_ENTITY_DEADLINE_SECONDS) passed" in first
     assert "page 1 attempt 1 was still in progress (body still arriving" in first and "HTTP 200" in first
-    for entity in ENTITIES[1:]:
-        assert details[entity].startswith(f"not requested: {ENTITIES[0]} showed the provider's API unusable")
+    assert_breaker_tripped(details)
     assert bad.connections == 1
 
 
