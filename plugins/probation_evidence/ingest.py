@@ -7,6 +7,7 @@ slice is recorded and reported, never allowed to stop the provider's other slice
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -66,6 +67,10 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
             errors.append(_error(contract, period, error.url, str(error)))
             broken = error if error.host_level else None
             continue
+        except Exception as error:  # anything else about this entity's data fails its slice, not the provider
+            logging.getLogger(__name__).exception("%s %s for %s failed", family, contract.entity, provider_id)
+            errors.append(_error(contract, period, url, f"{type(error).__name__}: {error}"))
+            continue
         try:
             manifest = land_table(table, contract, provider_id, period, root)
         except OSError as error:
@@ -78,9 +83,11 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
 def _unexpected_drop(drop, file_name: str, family: str, run_date: date):
     """The event for a readable drop file this run does not load, or None when nothing is wrong with it.
 
-    Nothing is wrong with a file for a period an earlier run expected (history) or a later run will (a run
-    for a past date): those are left alone. Reported: an entity no contract of the family has, a date that
-    is not the end of one of the entity's periods, and a period that has not ended yet.
+    Nothing is wrong with a file for a period a later run will expect (this is a run for a past date): it is
+    left alone. Reported: an entity no contract of the family has, a date that is not the end of one of the
+    entity's periods, a period that has not ended yet, and a period older than this run's window (a late
+    return or a correction that only a run for its date, a backfill, would load). `record_submissions` drops
+    the last kind when the slice already holds a loaded batch: that file is history, not news.
     """
     from datetime import UTC
 
@@ -99,6 +106,11 @@ def _unexpected_drop(drop, file_name: str, family: str, run_date: date):
         detail = (
             f"{drop.period} is not the end of a {contract.frequency} period of {drop.entity}: not read (the name "
             "must carry the period's last day)"
+        )
+    elif drop.period < (window := expected_periods(contract.frequency, run_date))[0]:
+        detail = (
+            f"its period end {drop.period} is before this run's window ({window[0]} to {window[-1]}) and the "
+            "slice has no loaded batch: not read (a run for that date, a backfill, loads it)"
         )
     else:
         return None
@@ -233,8 +245,9 @@ def record_submissions(
                     received_at = old_received if same else None
                     status = old_status if same else _status(loaded_at, due, run_date, True)
                     detail = old_detail if failure is None else f"latest attempt failed, batch kept: {failure}"
-                elif failure is not None:
-                    status, received_at, batch_id, detail = "failed", None, None, failure
+                elif failure is not None:  # a slice of a failed task that owed nothing yet is still not yet due
+                    owed = error is not None or _status(None, due, run_date, False) != "not_yet_due"
+                    status, received_at, batch_id, detail = "failed" if owed else "not_yet_due", None, None, failure
                 else:
                     status, received_at, batch_id, detail = _status(None, due, run_date, False), None, None, None
                 rows.append((family, contract.entity, provider_id, period, due, status, received_at, batch_id,
@@ -246,16 +259,41 @@ def record_submissions(
                 if failure is not None:
                     summary["errors"].append(f"{provider_id} {contract.entity} {period}: {failure}")
         cur.executemany(_UPSERT_SUBMISSION, rows)
-        fields = ("file_name", "event", "entity", "period_end_date", "detail", "file_modified_at")
-        events = [
-            (family, o["provider_id"], *(e.get(name) for name in fields))
-            for o in outcomes
-            if o
-            for e in o.get("drop_events") or []
-        ]
-        if events:
-            cur.executemany(_UPSERT_DROP_EVENT, events)
+        _record_drop_events(cur, family, [o for o in outcomes if o])
     return summary
+
+
+def _record_drop_events(cur, family: str, outcomes: list[dict]) -> None:
+    """audit.drop_file_events as the drop folders stand after this run, for each provider whose extract ran.
+
+    An event no longer seen (the file in motion was read, the superseded file removed) is deleted; an
+    'unexpected' file of an old period whose slice holds a loaded batch is history and is not recorded.
+    A rerun over the same folders changes no row.
+    """
+    fields = ("file_name", "event", "entity", "period_end_date", "detail", "file_modified_at")
+    providers = sorted({o["provider_id"] for o in outcomes})
+    if not providers:
+        return
+    cur.execute(
+        "select provider_id, entity, period_end_date::text from audit.load_batches"
+        " where source = %s and provider_id = any(%s)",
+        [family, providers],
+    )
+    loaded = set(cur.fetchall())
+    for outcome in outcomes:
+        provider_id = outcome["provider_id"]
+        events = [
+            e
+            for e in outcome.get("drop_events") or []
+            if not (e["event"] == "unexpected" and (provider_id, e.get("entity"), e.get("period_end_date")) in loaded)
+        ]
+        cur.execute(
+            "delete from audit.drop_file_events where source = %s and provider_id = %s"
+            " and not (file_name || '|' || event = any(%s))",
+            [family, provider_id, [f"{e['file_name']}|{e['event']}" for e in events]],
+        )
+        if events:
+            cur.executemany(_UPSERT_DROP_EVENT, [(family, provider_id, *(e.get(n) for n in fields)) for e in events])
 
 
 def _current_batches(cur, family: str, providers: list[str], periods: list[date]) -> dict:

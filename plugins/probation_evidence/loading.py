@@ -128,7 +128,9 @@ def _parse(column, f: Field):
     if f.kind in {"numeric", "integer"}:
         if textual:
             column = _only_matching(pc.utf8_trim_whitespace(column.cast(pa.string())), NUMBER_PATTERN)
-        values = column.cast(pa.float64())  # NaN and infinities stay as they are: a check flags them
+        # Unsafe: an integer beyond 2^53 loses digits rather than failing the slice (the range checks then
+        # judge it); NaN and infinities stay as they are: a check flags them.
+        values = column.cast(pa.float64(), safe=False)
         if f.kind == "integer":  # 3.5 is not an integer: flag rather than truncate
             fraction = pc.greater(pc.subtract(values, pc.floor(values)), 0)  # false for NaN and infinities
             values = pc.if_else(fraction, pa.scalar(None, pa.float64()), values)

@@ -128,13 +128,15 @@ def drop_settle_seconds() -> float:
 
 def drop_max_bytes() -> int:
     """Largest CSV or XLSX drop file read (default 256 MiB): both are read whole into memory, so a bigger
-    file is refused (its slice is recorded failed) rather than risk the worker. Parquet is streamed."""
+    file is refused (its slice is recorded failed) rather than risk the worker. Parquet is bounded by its
+    unpacked size instead (drop_max_uncompressed_bytes)."""
     return int(os.environ.get("DROP_MAX_BYTES", 256 * 1024 * 1024))
 
 
 def drop_max_uncompressed_bytes() -> int:
-    """Largest total uncompressed size of an XLSX (a zip archive) opened (default 1 GiB): a zip bomb is
-    refused before it is unpacked."""
+    """Largest total uncompressed size of an XLSX (a zip archive) or a Parquet file (its row groups) read
+    (default 1 GiB): a zip bomb, or a Parquet file that compresses a huge table small, is refused before it
+    is unpacked."""
     return int(os.environ.get("DROP_MAX_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024))
 
 

@@ -15,8 +15,8 @@ create table if not exists audit.drop_file_events (
     primary key (source, provider_id, file_name, event)
 );
 comment on table audit.drop_file_events is
-    'Files in provider drop folders that an ingest run saw but did not read, and why '
-    '(one row per file and event).';
+    'Files in provider drop folders that the latest ingest run saw but did not read, and why '
+    '(one row per file and event; an event no longer seen is removed by the next run).';
 comment on column audit.drop_file_events.source is 'Source family whose drop folder holds the file.';
 comment on column audit.drop_file_events.provider_id is
     'Provider (region code) whose drop folder holds the file.';

@@ -93,6 +93,7 @@ def test_loader_backend_terminated_mid_copy_then_the_run_is_retried(warehouse_ur
     assert [r["batch_id"] for r in first["results"]] == [manifests[0].batch_id, manifests[2].batch_id]
     assert [e["period_end_date"] for e in first["errors"]] == [periods[1].isoformat()]
     assert victim.path in first["errors"][0]["reason"]
+    assert "server closed the connection unexpectedly" in first["errors"][0]["reason"]
     assert _slice_state(conn, victim.batch_id) == {"batch": None, "raw": 0, "distinct_keys": 0, "quarantined": 0}
 
     retried = ingest.load_extracted(warehouse_url.url(), extracted, root=root)

@@ -103,8 +103,14 @@ def test_the_ingest_records_each_drop_event_once(warehouse_url, conn, tmp_path):
 
     loaded = run()
     first = _events(conn)
-    run()
+    batch = "select batch_id, loaded_at from audit.load_batches where batch_id = %s"
+    loaded_before = conn.execute(batch, [loaded["results"][0]["batch_id"]]).fetchone()
+    conn.rollback()
+    rerun = run()
     again = _events(conn)
+
+    assert [r["status"] for r in rerun["results"]] == ["unchanged"]  # the same file chosen: the same batch
+    assert conn.execute(batch, [loaded["results"][0]["batch_id"]]).fetchone() == loaded_before  # loaded_at kept
 
     assert [r["rows_landed"] for r in loaded["results"]] == [3]
     assert {(name, event) for name, event, *_ in first} == {
@@ -114,3 +120,38 @@ def test_the_ingest_records_each_drop_event_once(warehouse_url, conn, tmp_path):
         ("feedback/N54/complaints_20991231.csv", "unexpected"),
     }
     assert again == first  # same rows, same first_seen_at, and no row rewritten (same xmin)
+
+
+def test_events_follow_the_folder_and_an_old_file_is_news_only_until_its_slice_loads(warehouse_url, conn, tmp_path):
+    """A late return for a quarter before the run's window is reported (it would otherwise lie unread with no
+    trace) until a run for its date loads it; an event no longer seen (an upload that finished) is removed."""
+    drops, land = tmp_path / "drops", tmp_path / "land"
+    folder = drops / FAMILY / PROVIDER
+    folder.mkdir(parents=True)
+    long_ago = time.time() - 86_400
+    _drop(folder, "complaints_20240630.csv", long_ago)
+    _drop(folder, "complaints_20230331.csv", long_ago)  # four quarters before the window starts
+    _drop(folder, "complaints_20240331.csv.part", long_ago)
+
+    def run(run_date):
+        extracted = ingest.extract_files(FAMILY, PROVIDER, run_date, drops=drops, root=land)
+        loaded = ingest.load_extracted(warehouse_url.url(), extracted, root=land)
+        ingest.record_submissions(warehouse_url.url(), FAMILY, run_date, [loaded], providers=[PROVIDER])
+
+    run(RUN_DATE)
+    seen = {(name, event): detail for name, event, _, _, detail, *_ in _events(conn)}
+    print(f"found after the first run: {sorted(seen)}")
+    assert set(seen) == {
+        ("feedback/N54/complaints_20230331.csv", "unexpected"),
+        ("feedback/N54/complaints_20240331.csv.part", "in_motion"),
+    }
+    assert "before this run's window" in seen[("feedback/N54/complaints_20230331.csv", "unexpected")]
+
+    (folder / "complaints_20240331.csv.part").unlink()  # the upload finished elsewhere, or was abandoned
+    run(date(2023, 3, 31))  # a backfill run for the old quarter loads it
+    run(RUN_DATE)
+    after = _events(conn)
+    print(f"found after the backfill and the next run: {after}")
+    assert after == []
+    run(RUN_DATE)
+    assert _events(conn) == after

@@ -100,14 +100,17 @@ def test_a_provider_whose_task_failed_is_recorded_not_forgotten(warehouse_url, c
     summary = ingest.record_submissions(warehouse_url.url(), "workload", AS_AT, [None], providers=["N54"])
 
     rows = conn.execute(
-        "select status, detail from audit.submissions where source = 'workload' and provider_id = 'N54'"
+        "select status, detail, due_date from audit.submissions where source = 'workload' and provider_id = 'N54'"
         " and period_end_date <= %s",
         [AS_AT],
     ).fetchall()
     assert len(rows) == 13  # one per expected weekly return
-    assert {status for status, _ in rows} == {"failed"}
-    assert "task failed" in rows[0][1]
-    assert summary["failed"] == 13
+    # A return already owed is failed; one not yet due stays not yet due (its task owed nothing yet), and
+    # still says the task failed.
+    assert [status for status, _, due in rows] == ["failed" if due < AS_AT else "not_yet_due" for *_, due in rows]
+    assert {status for status, *_ in rows} == {"failed", "not_yet_due"}
+    assert all("task failed" in detail for _, detail, _ in rows)
+    assert summary["failed"] == 13  # the run still fails
 
 
 # ------------------------------------------------------------------------------ a bad slice stops only itself

@@ -514,3 +514,35 @@ def test_refused_token_fails_every_slice_after_one_request(scripted, tmp_path) -
     assert all(e["reason"].startswith("not requested: establishment showed") for e in extracted["errors"][1:])
     assert server.requests == 1  # the breaker: the other entities were not asked
     assert not any("wrong-token" in e["reason"] for e in extracted["errors"])
+
+
+def test_a_whole_number_beyond_int64_in_a_numeric_field_stays_a_number(scripted) -> None:
+    """Arrow refuses a Python int beyond int64 for a float64 column, which used to fail the provider's whole
+    extract task; it is a number, so it lands as one (past 1e308 as infinity, which the loader quarantines)."""
+    rows = [ESTABLISHMENT_ROW | {"funded_fte": 10**20}, ESTABLISHMENT_ROW | {"funded_fte": -(10**400)}]
+    url, _ = scripted(Reply(body=page(rows, None, 2)))
+    assert fetch(url).column("funded_fte").to_pylist() == [1e20, -math.inf]
+
+
+def test_a_value_arrow_cannot_store_fails_the_slice_naming_the_column(scripted, tmp_path) -> None:
+    """A lone UTF-16 surrogate is valid JSON but no valid text: Arrow's encoder error used to escape as a
+    crash of the provider's task; it is now that slice's failure, and the other entities land."""
+    broken = Reply(body=page([ESTABLISHMENT_ROW | {"pdu_code": "\ud800"}], None, 1))
+    url, _ = scripted(Reply(body=page([], None, 0)), routes={"establishment": broken})
+    extracted = ingest.extract_api("staffing", "N07", AS_AT, url, TOKEN, root=tmp_path)
+    assert [e["entity"] for e in extracted["errors"]] == ["establishment"]
+    assert "column 'pdu_code' holds a value that cannot be stored" in extracted["errors"][0]["reason"]
+    landed = {m["entity"] for m in extracted["manifests"]}
+    assert landed == {c.entity for c in CONTRACTS.values() if c.source == "staffing"} - {"establishment"}
+
+
+def test_a_slice_that_cannot_be_landed_fails_alone_and_the_others_land(scripted, tmp_path) -> None:
+    """Landing one entity fails (its folder cannot be made, as on a full disk or a dead mount): only that
+    slice is reported, and the provider's other entities still land."""
+    url, _ = scripted(Reply(body=page([], None, 0)))
+    (tmp_path / "staffing").mkdir()
+    (tmp_path / "staffing" / "absences").write_text("a file where the entity's folder belongs\n")
+    extracted = ingest.extract_api("staffing", "N07", AS_AT, url, TOKEN, root=tmp_path)
+    assert [e["entity"] for e in extracted["errors"]] == ["absences"]
+    assert "landing failed" in extracted["errors"][0]["reason"]
+    assert len(extracted["manifests"]) == len([c for c in CONTRACTS.values() if c.source == "staffing"]) - 1

@@ -148,8 +148,9 @@ def test_case_variants_of_one_name_resolve_by_time_then_by_name(folder):
     assert _loaded(_extract(folder)) == {"2026-09-30": 3}
 
 
-def test_files_nobody_expects_are_reported_and_history_is_left_alone(folder):
+def test_files_nobody_expects_are_reported(folder):
     names = {
+        "complaints_20240331.csv": "before this run's window",  # recorded only if that slice never loaded
         "staff_20260930.csv": "no feedback contract has the entity 'staff'",
         "weekly_caseload_20260927.csv": "it is an entity of workload",
         "complaints_20990930.csv": "in the future",
@@ -160,7 +161,6 @@ def test_files_nobody_expects_are_reported_and_history_is_left_alone(folder):
     }
     for name in names:
         _drop(folder, name)
-    _drop(folder, "complaints_20240331.csv")  # a quarter two years back: expected once, history now
     (folder / "archive").mkdir()
 
     extracted = _extract(folder)

@@ -394,3 +394,32 @@ def test_a_symbolic_link_is_refused_at_read_time_too(tmp_path):
     link = tmp_path / "complaints_20260930.csv"
     link.symlink_to(real)  # swapped in after the folder was surveyed
     _fails(link, COMPLAINTS, "symbolic link")
+
+
+def test_parquet_unpacking_to_more_than_the_limit_is_refused_unread(tmp_path):
+    """Parquet is landed whole, so a small file holding a huge table (one value repeated compresses to
+    almost nothing) is bounded by its unpacked size, read from its footer before any row is decoded."""
+    path = tmp_path / "complaints_20260930.parquet"
+    pq.write_table(pa.table({"Complaint Ref": ["CMP-1" * 200] * 20_000}), path, compression="zstd")
+    assert path.stat().st_size < 50_000
+    with settings.environment(DROP_MAX_UNCOMPRESSED_BYTES=str(1024 * 1024)):
+        _fails(path, COMPLAINTS, "unpacks to", "limit of 1.0 MiB", "DROP_MAX_UNCOMPRESSED_BYTES")
+    assert read_drop_file(path, COMPLAINTS).num_rows == 20_000  # under the default limit
+
+
+def test_a_csv_that_cannot_be_read_is_a_named_file_error_not_a_crash(tmp_path, monkeypatch):
+    """An unreadable CSV (no read permission after an upload's umask, an I/O error) fails its slice with a
+    FileDropError, which the ingest records; any other exception would end the provider's whole task.
+    Root reads any file whatever its mode, so the refusal is raised where the OS would raise it."""
+    from pathlib import Path
+
+    path = _write(tmp_path, "complaints_20260930.csv", (HEADER + ROWS[0]).encode())
+    real = Path.read_bytes
+
+    def denied(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    _fails(path, COMPLAINTS, "could not be read: Permission denied")

@@ -587,12 +587,20 @@ def _parquet_batches(path: Path, contract: Contract, batch_rows: int) -> Iterato
 
     try:
         parquet = pq.ParquetFile(path)
+        # The file is landed whole (duplicates are found across all of it), so the memory it unpacks to is
+        # bounded: by its footer's page sizes before anything is decoded, then by the text it becomes (a
+        # dictionary-encoded column's pages hide how large its values are), a batch at a time.
+        limit = settings.drop_max_uncompressed_bytes()
+        unpacked = sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.num_row_groups))
+        _check_unpacked(path, unpacked, limit)
         names = map_headers(list(parquet.schema_arrow.names), contract, path)
         kinds = _kinds(names, contract)
         schema = pa.schema([pa.field(n, pa.string()) for n in names])
-        emitted = False
+        emitted, decoded = False, 0
         for batch in parquet.iter_batches(batch_size=batch_rows):
             arrays = [_as_text(batch.column(i), kinds[i]) for i in range(batch.num_columns)]
+            decoded += sum(array.nbytes for array in arrays)
+            _check_unpacked(path, decoded, limit, so_far=True)
             emitted = True
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
         if not emitted:
@@ -603,6 +611,15 @@ def _parquet_batches(path: Path, contract: Contract, batch_rows: int) -> Iterato
         raise FileDropError(path, f"is not a readable Parquet file ({type(error).__name__}: {error})") from None
 
 
+def _check_unpacked(path: Path, size: int, limit: int, so_far: bool = False) -> None:
+    if size > limit:
+        raise FileDropError(
+            path,
+            f"unpacks to {'more than ' if so_far else ''}{_size(size)}, over the limit of {_size(limit)} "
+            "(DROP_MAX_UNCOMPRESSED_BYTES): ask the provider to split it, or raise the limit",
+        )
+
+
 # ------------------------------------------------------------------------------------------ entry points
 def _check_file(path: Path) -> str:
     path = Path(path)
@@ -610,13 +627,17 @@ def _check_file(path: Path) -> str:
         raise FileDropError(path, "is a symbolic link: links are never followed in drop folders")
     if not path.is_file():
         raise FileDropError(path, "file does not exist")
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except OSError as error:  # gone or unreadable since it was listed
+        raise FileDropError(path, f"could not be read: {error.strerror or error}") from None
+    if size == 0:
         raise FileDropError(path, "is empty (0 bytes)")
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise FileDropError(path, f"unsupported file type {path.suffix!r}; expected .csv, .xlsx or .parquet")
-    size, limit = path.stat().st_size, settings.drop_max_bytes()
-    if fmt != "parquet" and size > limit:  # CSV and XLSX are read whole; Parquet is streamed
+    limit = settings.drop_max_bytes()
+    if fmt != "parquet" and size > limit:  # CSV and XLSX are read whole; Parquet's unpacked size is checked
         raise FileDropError(
             path,
             f"is {_size(size)}, over the limit of {_size(limit)} for CSV and XLSX drop files (DROP_MAX_BYTES): "
@@ -646,7 +667,7 @@ def _relabel(header: list[str], table, contract: Contract, path: Path):
 
 
 def iter_drop_batches(path: Path, contract: Contract, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """The file as record batches of text columns named by the contract; Parquet is streamed."""
+    """The file as record batches of text columns named by the contract; Parquet is read a batch at a time."""
     path = Path(path)
     fmt = _check_file(path)
     if fmt == "parquet":
@@ -654,7 +675,11 @@ def iter_drop_batches(path: Path, contract: Contract, batch_rows: int = DEFAULT_
         return
     problems = []
     if fmt == "csv":
-        header, table = _read_csv(path, path.read_bytes())
+        try:
+            data = path.read_bytes()
+        except OSError as error:  # no read permission (an upload's umask), an I/O error, gone since listed
+            raise FileDropError(path, f"could not be read: {error.strerror or error}") from None
+        header, table = _read_csv(path, data)
     else:
         header, table, problems = _read_xlsx(path, contract)
     table = _relabel(header, table, contract, path)

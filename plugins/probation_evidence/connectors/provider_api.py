@@ -361,7 +361,21 @@ def _column(values: list, f: Field, arrow_type: pa.DataType, source: _Slice, pag
         # 2.5, NaN, Infinity or a number beyond int64: land the JSON text for the loader to quarantine
         # (Arrow would truncate 2.5 to 2 silently, and fail the whole entity on NaN).
         return pa.array([None if value is None else json.dumps(value) for value in values], pa.string())
-    return pa.array(values, type=arrow_type)
+    if f.kind == "numeric" and any(type(value) is int and value not in _INT64 for value in values):
+        # A whole number beyond int64 is still a number: as a float (infinite past 1e308, which the loader
+        # quarantines), where Arrow would refuse the whole column.
+        values = [_as_float(value) if type(value) is int else value for value in values]
+    try:
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:  # e.g. a lone UTF-16 surrogate
+        raise source.error(200, f"column {f.name!r} holds a value that cannot be stored: {error}") from error
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _to_table(records: list[dict], source: _Slice, page_starts: list[tuple[int, int]]) -> pa.Table:
