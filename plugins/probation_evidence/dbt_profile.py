@@ -52,11 +52,9 @@ class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
 
     def libpq_params(self) -> dict[str, str]:
         """The connection's libpq parameters (its other extras dropped), with the session limits added."""
-        from probation_evidence.warehouse import libpq_keywords, with_session_limits
+        from probation_evidence.warehouse import libpq_extras, with_session_limits
 
-        keywords = libpq_keywords()
-        extras = self.conn.extra_dejson or {}
-        return with_session_limits({key: str(value) for key, value in extras.items() if key in keywords})
+        return with_session_limits(libpq_extras(self.conn.extra_dejson))
 
     @property
     def env_vars(self) -> dict[str, str]:

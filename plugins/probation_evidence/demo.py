@@ -17,9 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from probation_evidence import airflow_env, settings, warehouse
-from probation_evidence.orchestration import FAMILIES
 
-INGEST_DAGS = tuple(f"ingest_{family}" for family in FAMILIES)
+INGEST_DAGS = tuple(f"ingest_{family}" for family in settings.FAMILIES)
 DAG_ORDER = (*INGEST_DAGS, "transform_warehouse", "publish_evidence_packs")
 
 

@@ -4,24 +4,16 @@ at run time (never at parse time).
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import timedelta
 
+import pendulum
+from airflow.sdk import Asset
+
 from probation_evidence import settings
-
-if "airflow" not in sys.modules and "AIRFLOW_HOME" not in os.environ:
-    # Imported by the project's own commands (`probation-evidence demo`), not by Airflow, which has always
-    # loaded itself first: importing Airflow would otherwise create ~/airflow, outside the checkout.
-    os.environ["AIRFLOW_HOME"] = str(settings.state_dir() / "airflow")
-
-import pendulum  # noqa: E402 - after AIRFLOW_HOME
-from airflow.sdk import Asset  # noqa: E402
+from probation_evidence.settings import FAMILIES
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
-
-#: The source families, each with its own ingest DAG (`dags/ingest_<family>.py`).
-FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance", "planning")
 
 #: Emitted by each ingest DAG when its raw tables are current; the transform DAG is scheduled on them.
 RAW_ASSETS = {f: Asset(name=f"raw_{f}", uri=f"x-probation-evidence://warehouse/raw/{f}") for f in FAMILIES}
@@ -51,17 +43,15 @@ def warehouse_url() -> str:
 def connection_url(conn) -> str:
     """An Airflow Postgres connection as a libpq URL: its libpq parameters (`sslmode`, `sslrootcert`, ...,
     the query of the URI it was made from) kept, other extras dropped, and the session limits added."""
-    from probation_evidence.warehouse import WarehouseUrl, libpq_keywords
+    from probation_evidence.warehouse import WarehouseUrl, libpq_extras
 
-    keywords = libpq_keywords()
-    extras = conn.extra_dejson or {}
     return WarehouseUrl(
         host=conn.host or "127.0.0.1",
         port=conn.port or 5432,
         user=conn.login or "postgres",
         password=conn.password or "",
         dbname=conn.schema or "probation_evidence",
-        params=tuple((key, str(value)) for key, value in extras.items() if key in keywords),
+        params=tuple(libpq_extras(conn.extra_dejson).items()),
     ).url()
 
 

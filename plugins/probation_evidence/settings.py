@@ -16,6 +16,11 @@ from pathlib import Path
 DEMO_AS_AT = date(2026, 9, 30)
 DEMO_SEED = 20260930
 
+#: The source families, each with its own ingest DAG (`dags/ingest_<family>.py`). Here rather than in
+#: `orchestration`, so the project's own commands can name the DAGs without importing Airflow (which would
+#: create ~/airflow before they have pointed AIRFLOW_HOME into the checkout).
+FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance", "planning")
+
 #: Airflow connection ids: the single home of credentials inside Airflow.
 WAREHOUSE_CONN_ID = "warehouse"
 STAFFING_API_CONN_ID = "staffing_api"

@@ -13,6 +13,7 @@ them with `initdb` / `pg_ctl` directly, so that:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -149,6 +150,7 @@ def with_session_limits(params: dict[str, str]) -> dict[str, str]:
     return limited
 
 
+@functools.cache
 def libpq_keywords() -> dict[str, str | None]:
     """Every connection parameter the installed libpq knows, with its environment variable (or None)."""
     from psycopg import pq
@@ -157,6 +159,13 @@ def libpq_keywords() -> dict[str, str | None]:
         option.keyword.decode(): option.envvar.decode() if option.envvar else None
         for option in pq.Conninfo.get_defaults()
     }
+
+
+def libpq_extras(extras: dict | None) -> dict[str, str]:
+    """The libpq parameters among an Airflow connection's extras (the query of the URI it was made from);
+    other extras, such as psycopg's `cursor`, are dropped."""
+    keywords = libpq_keywords()
+    return {key: str(value) for key, value in (extras or {}).items() if key in keywords}
 
 
 def libpq_environment(params: dict[str, str]) -> dict[str, str]:
