@@ -57,13 +57,11 @@ def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = 
         }
     )
     if provider_api:
-        from probation_evidence.orchestration import FAMILIES, api_conn_id
-
         base_url, token = provider_api
         host, port = base_url.split("://", 1)[1].rsplit(":", 1)
         conn = json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http", "password": token})
-        for family in FAMILIES:
-            env[f"AIRFLOW_CONN_{api_conn_id(family).upper()}"] = conn
+        for family in settings.FAMILIES:  # from settings: importing Airflow here would create ~/airflow
+            env[f"AIRFLOW_CONN_{settings.api_conn_id(family).upper()}"] = conn
     return env
 
 

@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from probation_evidence import settings
-from probation_evidence.settings import FAMILIES
+from probation_evidence.settings import FAMILIES, api_conn_id
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
@@ -53,11 +53,6 @@ def connection_url(conn) -> str:
         dbname=conn.schema or "probation_evidence",
         params=tuple(libpq_extras(conn.extra_dejson).items()),
     ).url()
-
-
-def api_conn_id(family: str) -> str:
-    """Each API family's systems have their own Airflow connection: `<family>_api`."""
-    return f"{family}_api"
 
 
 def api_endpoint(conn_id: str) -> tuple[str, str]:

@@ -25,6 +25,12 @@ FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance",
 WAREHOUSE_CONN_ID = "warehouse"
 STAFFING_API_CONN_ID = "staffing_api"
 
+
+def api_conn_id(family: str) -> str:
+    """Each API family's systems have their own Airflow connection: `<family>_api`."""
+    return f"{family}_api"
+
+
 #: Database roles created by sql/bootstrap.
 LOADER_ROLE = "warehouse_loader"
 TRANSFORMER_ROLE = "warehouse_transformer"

@@ -168,20 +168,6 @@ def dockerfile_images() -> list[str]:
     return [words[0] for keyword, words in dockerfile_instructions() if keyword == "FROM"]
 
 
-def module_definitions(path: Path, *names: str) -> dict:
-    """Run just the named top-level definitions of a module: its real code, without its heavy imports."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    wanted = [
-        node for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name in names
-        or isinstance(node, ast.Assign) and any(getattr(t, "id", None) in names for t in node.targets)
-    ]  # fmt: skip
-    assert len(wanted) == len(names), f"{path.name} no longer defines all of {names}"
-    namespace: dict = {}
-    exec(compile(ast.Module(body=wanted, type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102
-    return namespace
-
-
 @cache
 def airflow_cli() -> tuple[dict[str, set[str]], set[str]]:
     """The installed Airflow's core commands ({command: subcommands}) and its `jobs check --job-type` choices,
@@ -456,11 +442,12 @@ def test_simulator_serves_where_the_api_connections_point():
         args.token_file is None
         and environment("provider-simulator")[server.TOKEN_ENV] == (example_environment()["SIMULATOR_TOKEN"])
     ), "the simulator reads its token from SIMULATOR_TOKEN"
-    api_conn_id = module_definitions(ROOT / "plugins/probation_evidence/orchestration.py", "api_conn_id")
+    from probation_evidence.settings import api_conn_id
+
     api_families = [family for family in families() if ingest.transport(family) == "api"]
     assert api_families
     for family in api_families:
-        key = f"AIRFLOW_CONN_{api_conn_id['api_conn_id'](family).upper()}"
+        key = f"AIRFLOW_CONN_{api_conn_id(family).upper()}"
         conn = json.loads(environment("airflow-worker")[key])
         assert (conn["conn_type"], conn["host"], conn["port"]) == ("http", "provider-simulator", args.port), key
         assert conn["password"] == example_environment()["SIMULATOR_TOKEN"], key
