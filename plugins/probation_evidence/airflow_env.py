@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from probation_evidence import settings
+from probation_evidence import lineage, settings
 from probation_evidence.warehouse import WarehouseUrl
 
 
@@ -56,6 +56,7 @@ def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = 
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         }
     )
+    env.update(lineage.airflow_config())
     if provider_api:
         base_url, token = provider_api
         host, port = base_url.split("://", 1)[1].rsplit(":", 1)

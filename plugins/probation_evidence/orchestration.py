@@ -82,6 +82,16 @@ def mapped_results(results) -> list:
     return [results[i] for i in range(len(results))]
 
 
+def select_providers(known: list[str], asked: list[str]) -> list[str]:
+    """The providers a run ingests: every one, or those its `providers` param names (all of them known)."""
+    if not asked:
+        return known
+    unknown = sorted(set(asked) - set(known))
+    if unknown:
+        raise ValueError(f"unknown provider codes {unknown}: the providers are {', '.join(known)}")
+    return [code for code in known if code in set(asked)]
+
+
 def ingest_dag(family: str, schedule: str, doc_md: str):
     """Build the ingest DAG of one source family (one per file in dags/, each calling this).
 
@@ -90,7 +100,7 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
     recorded as failed in audit.submissions, the Asset is still emitted for what did load, and the final
     check fails the run so that the failure is seen and can be retried.
     """
-    from airflow.sdk import dag, task
+    from airflow.sdk import Param, dag, task
 
     @dag(
         dag_id=f"ingest_{family}",
@@ -101,13 +111,21 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
         default_args=DEFAULT_ARGS,
         tags=["ingest", family],
         doc_md=doc_md,
+        params={
+            "providers": Param(
+                [],
+                type="array",
+                items={"type": "string"},
+                description='Provider codes to ingest (e.g. ["N07"] to rerun one provider); empty: every provider.',
+            ),
+        },
     )
     def ingest():
         @task
-        def list_providers() -> list[str]:
+        def list_providers(params=None) -> list[str]:
             from probation_evidence.ingest import provider_ids
 
-            return provider_ids()
+            return select_providers(provider_ids(), (params or {}).get("providers") or [])
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
         def extract_provider(provider_id: str, logical_date=None, dag_run=None) -> dict:
