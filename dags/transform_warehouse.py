@@ -27,7 +27,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 
 from probation_evidence import settings
 from probation_evidence.dbt_profile import WarehouseProfileMapping
-from probation_evidence.orchestration import DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
+from probation_evidence.orchestration import DAG_FAILURE_CALLBACKS, DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
 
 DBT_PROJECT = settings.dbt_project_dir()
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    on_failure_callback=DAG_FAILURE_CALLBACKS,
     tags=["transform", "dbt"],
     doc_md=__doc__,
 )

@@ -11,6 +11,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from probation_evidence import settings
+from probation_evidence.alerts import DAG_RUN_FAILURE_ALERT, TASK_FAILURE_ALERT, dag_run_deadline
 from probation_evidence.settings import FAMILIES, api_conn_id
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -30,7 +31,18 @@ DEFAULT_ARGS = {
     # Nothing hangs: a task still running after this fails (and is retried). Every operator of a DAG,
     # Cosmos's dbt operators included, takes it from the DAG's default_args.
     "execution_timeout": timedelta(seconds=settings.task_execution_timeout_seconds()),
+    # A task that failed for good (after its retries) raises an alert: a log line and the webhook.
+    "on_failure_callback": [TASK_FAILURE_ALERT],
 }
+#: Every DAG's own on_failure_callback: a failed run raises an alert too (tests/dags/test_alert_rules.py).
+DAG_FAILURE_CALLBACKS = [DAG_RUN_FAILURE_ALERT]
+
+
+def run_deadline():
+    """The `deadline` of the DAGs whose runs must not drag (publish, the pack-deadline check): Airflow's
+    DeadlineAlert, an alert when a run is unfinished DAG_RUN_DEADLINE_MINUTES after it was queued; None while
+    that setting is 0 (the default: see settings.dag_run_deadline_minutes). Called at parse time."""
+    return dag_run_deadline()
 
 
 def warehouse_url() -> str:
@@ -109,6 +121,7 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
+        on_failure_callback=DAG_FAILURE_CALLBACKS,
         tags=["ingest", family],
         doc_md=doc_md,
         params={
@@ -129,26 +142,37 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
         def extract_provider(provider_id: str, logical_date=None, dag_run=None) -> dict:
-            from probation_evidence import ingest
+            from probation_evidence import ingest, lineage
 
             as_at = run_date(logical_date, dag_run)
+            base_url = None
             if ingest.transport(family) == "api":
                 base_url, token = api_endpoint(api_conn_id(family))
-                return ingest.extract_api(family, provider_id, as_at, base_url, token)
-            return ingest.extract_files(family, provider_id, as_at)
+                extracted = ingest.extract_api(family, provider_id, as_at, base_url, token)
+            else:
+                extracted = ingest.extract_files(family, provider_id, as_at)
+            lineage.report_extract(extracted, base_url)  # source -> landing zone, per entity
+            return extracted
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
         def load_provider(extracted: dict) -> dict:
+            from probation_evidence import lineage
             from probation_evidence.ingest import load_extracted
 
-            return load_extracted(warehouse_url(), extracted)
+            loaded = load_extracted(warehouse_url(), extracted)
+            lineage.report_load(loaded)  # landing zone -> raw tables
+            return loaded
 
         @task(outlets=[RAW_ASSETS[family]], trigger_rule="all_done", multiple_outputs=False)
-        def record_submissions(outcomes, logical_date=None, dag_run=None) -> dict:
-            from probation_evidence import ingest
+        def record_submissions(outcomes, logical_date=None, dag_run=None, params=None) -> dict:
+            from probation_evidence import ingest, lineage
 
             as_at = run_date(logical_date, dag_run)
-            return ingest.record_submissions(warehouse_url(), family, as_at, mapped_results(outcomes))
+            # Only the providers this run ingested: the others' slices are not this run's to mark failed.
+            providers = select_providers(ingest.provider_ids(), (params or {}).get("providers") or [])
+            summary = ingest.record_submissions(warehouse_url(), family, as_at, mapped_results(outcomes), providers)
+            lineage.report_submissions()  # load batches -> submission register
+            return summary
 
         @task(trigger_rule="all_done")
         def check_run(summary: dict) -> None:

@@ -548,9 +548,9 @@ SECRETS_BY_SERVICE = {
     "airflow-init": AIRFLOW_SECRETS | {"AIRFLOW_ADMIN_PASSWORD"},
     "airflow-api-server": AIRFLOW_SECRETS,
     "airflow-scheduler": AIRFLOW_SECRETS,
-    "airflow-dag-processor": AIRFLOW_SECRETS,
-    "airflow-triggerer": AIRFLOW_SECRETS,
-    "airflow-worker": AIRFLOW_SECRETS | {"WAREHOUSE_PASSWORD", "SIMULATOR_TOKEN"},
+    "airflow-dag-processor": AIRFLOW_SECRETS | {"ALERT_WEBHOOK_TOKEN"},
+    "airflow-triggerer": AIRFLOW_SECRETS | {"ALERT_WEBHOOK_TOKEN"},
+    "airflow-worker": AIRFLOW_SECRETS | {"WAREHOUSE_PASSWORD", "SIMULATOR_TOKEN", "ALERT_WEBHOOK_TOKEN"},
 }
 
 
@@ -605,6 +605,8 @@ def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
         "DROP_SETTLE_SECONDS": settings.drop_settle_seconds,
         "DROP_MAX_BYTES": settings.drop_max_bytes,
         "DROP_MAX_UNCOMPRESSED_BYTES": settings.drop_max_uncompressed_bytes,
+        "PACK_DEADLINE_DAYS": settings.pack_deadline_days,
+        "ALERT_WEBHOOK_TIMEOUT_SECONDS": settings.alert_webhook_timeout_seconds,
     }
     for variable, read in readers.items():
         monkeypatch.delenv(variable, raising=False)
