@@ -173,3 +173,65 @@ def task_execution_timeout_seconds() -> float:
     """Longest any Airflow task of the pipeline may run before Airflow fails it (default 3600); every
     DAG's default arguments carry it, so a hung task fails, and is retried, instead of holding its slot."""
     return float(os.environ.get("TASK_EXECUTION_TIMEOUT_SECONDS", 3600))
+
+
+#: Alerts (probation_evidence.alerts): where failures and late packs are reported.
+DEFAULT_PACK_DEADLINE_DAYS = 14
+
+
+def alert_webhook_url() -> str | None:
+    """Where alerts are POSTed as JSON (`ALERT_WEBHOOK_URL`, http or https); unset or empty, alerts are only
+    logged. Treated as a secret: many webhook URLs carry a token in their path, so only its scheme, host and
+    port are ever logged."""
+    return os.environ.get("ALERT_WEBHOOK_URL") or None
+
+
+def alert_webhook_token() -> str | None:
+    """Sent as `Authorization: Bearer <token>` with every alert when set (`ALERT_WEBHOOK_TOKEN`); never
+    logged and never in an alert."""
+    return os.environ.get("ALERT_WEBHOOK_TOKEN") or None
+
+
+def alert_webhook_timeout_seconds() -> float:
+    """Longest an alert's POST may take, connecting and answering included (default 5): a webhook that is
+    down or slow is logged and given up on; it never fails or holds up the task that raised the alert."""
+    return float(os.environ.get("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5))
+
+
+def pack_deadline_days() -> int:
+    """An inspection whose fieldwork starts within this many days (default 14) with no pack published
+    raises an alert from the daily `check_pack_deadlines` DAG. Packs are normally published `lead_days()`
+    (56) days ahead, so this is the last call, not the plan."""
+    return int(os.environ.get("PACK_DEADLINE_DAYS", DEFAULT_PACK_DEADLINE_DAYS))
+
+
+def dag_run_deadline_minutes() -> float:
+    """A run of `publish_evidence_packs` or `check_pack_deadlines` still unfinished this many minutes after
+    it was queued raises an alert (Airflow's DeadlineAlert, run by the triggerer). Read when the DAG files
+    are parsed. 0, the default, attaches no DeadlineAlert: Airflow 3.3.2's `DAG.test()` (`airflow dags
+    test`, the demo) fails at the end of a successful run of a DAG that has one. Set it (e.g. 120) where a
+    scheduler and a triggerer run the DAGs."""
+    return float(os.environ.get("DAG_RUN_DEADLINE_MINUTES", 0))
+
+
+def pack_approval_required() -> bool:
+    """Whether a new pack version waits for a planner's approval before it is recorded and published
+    (default false: published as soon as it is rendered). The default of the publish DAG's
+    `require_approval` param; a run triggered with the param set overrides it."""
+    value = os.environ.get("PACK_APPROVAL_REQUIRED", "false").strip().lower()
+    if value not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError(f"PACK_APPROVAL_REQUIRED must be true or false, not {value!r}")
+    return value in {"true", "1", "yes"}
+
+
+def pack_approval_timeout_hours() -> float:
+    """How long a staged pack waits for a planner's answer (default 72 hours) before it is taken as
+    rejected (nothing recorded, staged files removed). Airflow's scheduler enforces it."""
+    return float(os.environ.get("PACK_APPROVAL_TIMEOUT_HOURS", 72))
+
+
+def pack_staging_dir() -> Path:
+    """Where new pack versions wait for approval, never in the published folder (default: beside
+    PACKS_DIR, `<PACKS_DIR>-awaiting-approval`)."""
+    packs = packs_dir()
+    return Path(os.environ.get("PACK_STAGING_DIR", packs.with_name(packs.name + "-awaiting-approval")))

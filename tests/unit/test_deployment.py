@@ -606,6 +606,7 @@ def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
         "DROP_MAX_BYTES": settings.drop_max_bytes,
         "DROP_MAX_UNCOMPRESSED_BYTES": settings.drop_max_uncompressed_bytes,
         "PACK_DEADLINE_DAYS": settings.pack_deadline_days,
+        "PACK_APPROVAL_TIMEOUT_HOURS": settings.pack_approval_timeout_hours,
         "ALERT_WEBHOOK_TIMEOUT_SECONDS": settings.alert_webhook_timeout_seconds,
     }
     for variable, read in readers.items():
