@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install browser-deps demo test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries clean
+.PHONY: help install browser-deps demo up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ browser-deps:  ## chromium and poppler-utils (Debian packages) for pack PDFs and
 
 demo: install browser-deps  ## run the whole pipeline through Airflow and say where the packs are
 	$(BIN)/probation-evidence demo
+
+up: install browser-deps  ## Airflow under its real scheduler, in the background: UI on AIRFLOW_PORT (default 8080)
+	$(BIN)/probation-evidence airflow up
 
 test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
 	$(BIN)/ruff check .
@@ -103,8 +106,10 @@ docs-site: install  ## the dbt docs site, catalog read from the warehouse (run m
 seeds: install  ## regenerate the framework and reference seeds from their source text
 	$(BIN)/probation-evidence seeds
 
-stop:  ## stop the embedded warehouse
-	@if [ -x $(BIN)/probation-evidence ]; then $(BIN)/probation-evidence warehouse stop; else echo "nothing to stop"; fi
+stop:  ## stop the Airflow stack (make up) and the simulator, then the embedded warehouse
+	@if [ -x $(BIN)/probation-evidence ]; then \
+		$(BIN)/probation-evidence airflow down && $(BIN)/probation-evidence warehouse stop; \
+	else echo "nothing to stop"; fi
 
 clean: stop  ## remove everything generated (the embedded warehouse's data included)
 	rm -rf .state data output dbt_project/target dbt_project/logs $(VENV)

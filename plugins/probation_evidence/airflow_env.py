@@ -4,6 +4,7 @@ DAGs and plugins, and connections passed as `AIRFLOW_CONN_*` variables (never wr
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -30,6 +31,28 @@ def _jwt_secret(home: Path) -> str:
     return path.read_text().strip()
 
 
+def _fernet_key(home: Path) -> str:
+    """A per-checkout Fernet key, generated once, kept 0600: connections stored in the metadata database (the
+    stack's provider API connections) are encrypted with it, never kept in plain text."""
+    path = home / "fernet_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return path.read_text().strip()
+
+
+def api_connections(base_url: str, token: str) -> dict[str, dict]:
+    """Every API family's connection (`<family>_api`) to one provider API, as `airflow connections import`
+    reads them (and as `AIRFLOW_CONN_*` variables hold them)."""
+    host, port = base_url.split("://", 1)[1].rsplit(":", 1)
+    scheme = base_url.split("://", 1)[0]
+    conn = {"conn_type": "http", "host": host, "port": int(port), "schema": scheme, "password": token}
+    # From settings: importing Airflow here would create ~/airflow.
+    return {settings.api_conn_id(family): conn for family in settings.FAMILIES}
+
+
 def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = None) -> dict[str, str]:
     """Airflow's environment; `provider_api` (base URL, token) backs every API family's connection."""
     root = settings.project_root()
@@ -48,6 +71,7 @@ def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = 
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API_AUTH__JWT_SECRET": _jwt_secret(home),
+            "AIRFLOW__CORE__FERNET_KEY": _fernet_key(home),
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.state_dir() / "cosmos"),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW_CONN_WAREHOUSE": warehouse.airflow_conn_uri(),
@@ -58,18 +82,17 @@ def environment(warehouse: WarehouseUrl, provider_api: tuple[str, str] | None = 
     )
     env.update(lineage.airflow_config())
     if provider_api:
-        base_url, token = provider_api
-        host, port = base_url.split("://", 1)[1].rsplit(":", 1)
-        conn = json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http", "password": token})
-        for family in settings.FAMILIES:  # from settings: importing Airflow here would create ~/airflow
-            env[f"AIRFLOW_CONN_{settings.api_conn_id(family).upper()}"] = conn
+        for conn_id, conn in api_connections(*provider_api).items():
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
     return env
 
 
-def airflow(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    """Run the `airflow` command of this environment."""
+def airflow(
+    args: list[str], env: dict[str, str], check: bool = True, capture: bool = False
+) -> subprocess.CompletedProcess:
+    """Run the `airflow` command of this environment (`capture`: its output returned as text, not shown)."""
     executable = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(executable), *args], env=env, check=check)
+    return subprocess.run([str(executable), *args], env=env, check=check, capture_output=capture, text=capture)
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 probation-evidence demo                      run the whole pipeline through Airflow
 probation-evidence warehouse start|stop|status|url|psql|bootstrap [--pipeline-login NAME]
+probation-evidence airflow up|down|status     Airflow's scheduler, API server, dag-processor, triggerer
 probation-evidence airflow -- <args>         the project's local Airflow (connections set)
 probation-evidence seeds [--check]           regenerate the framework and reference seeds
 probation-evidence pack --inspection ID [--provider CODE] [--date D]   one evidence pack (HTML, PDF, CSV)
@@ -64,10 +65,38 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    from probation_evidence import airflow_env, warehouse
+    from probation_evidence import airflow_env, stack, warehouse
 
-    env = airflow_env.environment(warehouse.resolve(start=True))
-    return airflow_env.airflow(args.args, env, check=False).returncode
+    argv = args.args[1:] if args.args[:1] == ["--"] else args.args
+    if argv in (["up"], ["down"], ["status"]):
+        return _stack(argv[0])
+    running = stack.current()
+    url = warehouse.resolve(start=True)
+    # With the stack up, a command (backfill create, dags trigger, tasks clear) sees exactly its settings.
+    env = stack.environment(url, running.port) if running else airflow_env.environment(url)
+    return airflow_env.airflow(argv, env, check=False).returncode
+
+
+def _stack(action: str) -> int:
+    """`airflow up|down|status`: the scheduler, API server, dag-processor and triggerer in the background."""
+    from probation_evidence import stack, warehouse
+
+    if action == "down":
+        stack.down()
+        return 0
+    if action == "status":
+        running = stack.current()
+        for name, pid in stack.status().items():
+            print(f"  {name:<14} {'running, pid ' + str(pid) if pid else 'not running'}  (log: {stack.log_file(name)})")
+        print(f"Airflow UI: {running.url}" if running else "the Airflow stack is not running (start it: make up)")
+        return 0 if running else 3
+    embedded = not os.environ.get("WAREHOUSE_URL")
+    print("==> starting the embedded warehouse" if embedded else "==> using the warehouse in WAREHOUSE_URL")
+    running = stack.up(warehouse.resolve(start=True))
+    print()
+    for line in stack.login_message(running):
+        print(line)
+    return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -137,7 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None)
     demo.set_defaults(func=_demo)
 
-    af = sub.add_parser("airflow", help="run an airflow command in the project's environment")
+    af = sub.add_parser(
+        "airflow",
+        help="up|down|status: the Airflow stack in the background; else an airflow command in the project's "
+        "environment, e.g. airflow -- backfill create --dag-id ... --from-date ... --to-date ...",
+    )
     af.add_argument("args", nargs=argparse.REMAINDER)
     af.set_defaults(func=_airflow)
 

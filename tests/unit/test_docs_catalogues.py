@@ -1,4 +1,4 @@
-"""The bad-input and reliability catalogues are promises: every row names the test that proves it, and the
+"""The bad-input, reliability and operations catalogues are promises: every row names the test that proves it, and the
 count each page states is the number of rows it has. A renamed or deleted test, or a row added without
 updating the count, fails here rather than leaving the docs quietly wrong."""
 
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
-CATALOGUES = {"bad-input.md": "bad inputs", "reliability.md": "fault kinds"}
+CATALOGUES = {"bad-input.md": "bad inputs", "reliability.md": "fault kinds", "operations.md": "operations"}
 TEST_REFERENCE = re.compile(r"`((?:[\w./-]+\.py)?)::(\w+)`")
 COUNT = re.compile(r"\*\*(\d+) ([a-z -]+)\*\*")
 

@@ -1,0 +1,121 @@
+"""The asset-driven chain under the real scheduler: the seven ingest DAGs, triggered for the demo's as-at
+date, emit their raw assets; the scheduler runs `transform_warehouse` on them (run type `asset_triggered`),
+whose `marts` asset runs `publish_evidence_packs`; the packs land on disk and in audit.pack_publications.
+
+The providers ingested are those with an inspection due now (the asset-triggered publish run is for the
+day it runs), which keeps the runs small.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from probation_evidence import settings, stack
+from tests.scheduler.conftest import FINISHED
+
+#: Beyond the suite's 900 s default: a dbt rebuild under the scheduler is minutes on a busy two-core machine.
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.warehouse, pytest.mark.timeout(2400)]
+
+INGEST_DAGS = [f"ingest_{family}" for family in settings.FAMILIES]
+RAW_ASSET_NAMES = {f"raw_{family}" for family in settings.FAMILIES}
+ALL_DAGS = [*INGEST_DAGS, "transform_warehouse", "publish_evidence_packs"]
+
+
+def due_now() -> list[dict]:
+    """The inspections a publish run today packs: fieldwork starting within the lead window from today."""
+    today = datetime.now(UTC).date()
+    path = settings.project_root() / "plugins" / "probation_evidence" / "reference" / "inspection_programme.csv"
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    window_end = today + timedelta(days=settings.lead_days())
+    due = [r for r in rows if today < datetime.fromisoformat(r["fieldwork_start_date"]).date() <= window_end]
+    assert due, (
+        f"no inspection in {path.name} starts fieldwork between {today} and {window_end}: the reference "
+        "programme has run out and needs its next year's inspections"
+    )
+    return due
+
+
+def asset_triggered(airflow, dag_id: str) -> list[dict]:
+    return [r for r in airflow.runs(dag_id) if r["run_type"] == "asset_triggered"]
+
+
+def test_ingest_runs_trigger_transform_then_publish(airflow_stack):
+    airflow = airflow_stack
+    due = due_now()
+    providers = sorted({row["provider_id"] for row in due})
+    logical_date = f"{settings.DEMO_AS_AT.isoformat()}T00:00:00Z"
+    ingest_runs = {dag_id: airflow.trigger(dag_id, logical_date, {"providers": providers}) for dag_id in INGEST_DAGS}
+
+    def ingest_finished() -> bool:
+        states = {dag_id: airflow.run(dag_id, run_id)["state"] for dag_id, run_id in ingest_runs.items()}
+        failed = [dag_id for dag_id, state in states.items() if state == "failed"]
+        if failed:
+            pytest.fail(f"ingest runs failed: {failed}\n{airflow.describe(failed)}")
+        return all(state in FINISHED for state in states.values())
+
+    airflow.wait_until("the seven ingest runs", ingest_finished, INGEST_DAGS)
+
+    def chain_done() -> list[dict] | None:
+        transforms = asset_triggered(airflow, "transform_warehouse")
+        publishes = asset_triggered(airflow, "publish_evidence_packs")
+        failed = [r["dag_run_id"] for r in transforms + publishes if r["state"] == "failed"]
+        if failed:
+            pytest.fail(f"asset-triggered runs failed: {failed}\n{airflow.describe(ALL_DAGS[-2:])}")
+        consumed = {
+            event["name"]
+            for r in transforms
+            if r["state"] == "success"
+            for event in airflow.upstream_events("transform_warehouse", r["dag_run_id"])
+        }
+        busy = airflow.active()
+        if consumed >= RAW_ASSET_NAMES and any(r["state"] == "success" for r in publishes) and not busy:
+            return transforms
+        return None
+
+    transforms = airflow.wait_until("transform and publish to run on the assets", chain_done, ALL_DAGS)
+
+    # Every transform run was triggered by raw assets only, from the ingest runs this test triggered, and
+    # between them they consumed every family's event.
+    consumed = []
+    for run in transforms:
+        assert run["state"] == "success", run
+        events = airflow.upstream_events("transform_warehouse", run["dag_run_id"])
+        assert events, f"transform run {run['dag_run_id']} is asset-triggered but consumed no asset event"
+        for event in events:
+            assert event["name"] in RAW_ASSET_NAMES, event
+            assert event["uri"] == f"x-probation-evidence://warehouse/raw/{event['name'].removeprefix('raw_')}"
+            assert event["source_dag_id"] == f"ingest_{event['name'].removeprefix('raw_')}", event
+            assert event["source_run_id"] == ingest_runs[event["source_dag_id"]], event
+            assert event["source_task_id"] == "record_submissions", event
+        consumed += [event["name"] for event in events]
+    assert sorted(consumed) == sorted(RAW_ASSET_NAMES), "each ingest run's event is consumed by exactly one run"
+
+    # Publish ran on the marts asset, emitted by a transform run above.
+    publishes = [r for r in asset_triggered(airflow, "publish_evidence_packs") if r["state"] == "success"]
+    assert publishes
+    transform_run_ids = {r["dag_run_id"] for r in transforms}
+    for run in publishes:
+        events = airflow.upstream_events("publish_evidence_packs", run["dag_run_id"])
+        assert [e["name"] for e in events] and {e["name"] for e in events} == {"marts"}, events
+        assert all(e["source_dag_id"] == "transform_warehouse" for e in events), events
+        assert all(e["source_run_id"] in transform_run_ids for e in events), events
+        assert all(e["source_task_id"] == "mark_marts_passed" for e in events), events
+
+    # The packs: on disk under the stack's packs folder, and recorded as published.
+    import psycopg
+
+    with psycopg.connect(airflow.warehouse_url.url()) as conn:
+        published = conn.execute(
+            "select inspection_id, count(*) from audit.pack_publications group by inspection_id"
+        ).fetchall()
+    due_ids = {row["inspection_id"] for row in due}
+    assert {inspection for inspection, _ in published} == due_ids, published
+    for inspection in due_ids:
+        files = sorted(p.suffix for p in (settings.packs_dir() / inspection).rglob("*") if p.is_file())
+        for suffix in (".html", ".pdf", ".csv"):
+            assert suffix in files, f"no {suffix} pack for {inspection} under {settings.packs_dir()}: {files}"
+    assert stack.current() is not None, "the stack stopped during the test"

@@ -1,0 +1,123 @@
+"""Recomputing history is one command, Airflow's own backfill, and doing it twice changes nothing.
+
+`airflow backfill create` (run as `probation-evidence airflow -- backfill create ...` runs it) over three
+logical dates of the planning ingest DAG (one API entity: the cheapest family) for one provider, and of
+the publish DAG; the scheduler runs them as `backfill` runs. The warehouse (every raw, audit and marts
+table: row count and md5 of its rows in order) is snapshotted, the same backfills are created again with
+`--reprocess-behavior completed` (every completed run is run again), and the snapshot must not change.
+
+`transform_warehouse` is paused meanwhile: each backfilled ingest run emits `raw_planning`, and a dbt
+rebuild under the scheduler costs minutes on a two-core machine; the chain itself is
+test_asset_chain's. A paused DAG does not queue asset events, so nothing runs later either.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+#: Beyond the suite's 900 s default: a dbt rebuild under the scheduler is minutes on a busy two-core machine.
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.warehouse, pytest.mark.timeout(2400)]
+
+INGEST = "ingest_planning"
+PUBLISH = "publish_evidence_packs"
+FROM_DATE, TO_DATE = "2026-12-01", "2026-12-03T23:59:59"
+SCHEMAS = ("raw", "audit", "marts")
+#: Columns left out of the snapshot because they hold when something ran rather than what the data is:
+#: none need to be (reruns rewrite nothing), so none are.
+RUN_TIME_COLUMNS: dict[str, set[str]] = {}
+
+
+def snapshot(url: str) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the ordered rows of every table in the raw, audit and marts schemas."""
+    import psycopg
+    from psycopg import sql
+
+    result = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1, 2",
+            [list(SCHEMAS)],
+        ).fetchall()
+        for schema, table in tables:
+            name = f"{schema}.{table}"
+            columns = [
+                row[0]
+                for row in conn.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_schema = %s and table_name = %s order by ordinal_position",
+                    [schema, table],
+                )
+                if row[0] not in RUN_TIME_COLUMNS.get(name, set())
+            ]
+            query = sql.SQL(
+                "select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), ''))"
+                " from (select {} from {}.{}) as r"
+            ).format(sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema), sql.Identifier(table))
+            result[name] = tuple(conn.execute(query).fetchone())
+    return result
+
+
+def backfill(airflow, dag_id: str, reprocess: str, conf: dict | None = None) -> None:
+    args = ["backfill", "create", "--dag-id", dag_id, "--from-date", FROM_DATE, "--to-date", TO_DATE]
+    args += ["--max-active-runs", "1", "--reprocess-behavior", reprocess]
+    if conf:
+        args += ["--dag-run-conf", json.dumps(conf)]
+    airflow.airflow_cli(*args)
+
+
+def wait_backfills_complete(airflow) -> None:
+    """The scheduler marks a backfill complete some time after its last run ends (a 30 s timer); until then
+    Airflow refuses another backfill of the same DAG ("Another backfill is running")."""
+
+    def complete() -> bool:
+        backfills = [
+            b
+            for dag_id in (INGEST, PUBLISH)
+            for b in airflow.api("GET", "/api/v2/backfills", params={"dag_id": dag_id})["backfills"]
+        ]
+        return bool(backfills) and all(b["completed_at"] for b in backfills)
+
+    airflow.wait_until("the backfills to be marked complete", complete, [INGEST, PUBLISH], timeout_s=120)
+
+
+def backfill_runs(airflow, dag_id: str) -> list[dict]:
+    return [r for r in airflow.runs(dag_id) if r["run_type"] == "backfill"]
+
+
+def test_backfill_twice_changes_nothing(airflow_stack):
+    airflow = airflow_stack
+    airflow.wait_quiet([INGEST, PUBLISH])  # whatever an earlier test started has finished
+    airflow.api("PATCH", "/api/v2/dags/transform_warehouse", json={"is_paused": True})
+    try:
+        conf = {"providers": ["N53"]}
+        backfill(airflow, INGEST, "none", conf)
+        backfill(airflow, PUBLISH, "none")
+        airflow.wait_quiet([INGEST, PUBLISH])
+        first = {dag_id: backfill_runs(airflow, dag_id) for dag_id in (INGEST, PUBLISH)}
+        for dag_id, runs in first.items():
+            assert len(runs) == 3, f"{dag_id}: expected 3 backfill runs, got {[r['logical_date'] for r in runs]}"
+            assert all(r["state"] == "success" for r in runs), runs
+        assert all(r["conf"] == conf for r in first[INGEST]), "the backfill's --dag-run-conf reached its runs"
+        wait_backfills_complete(airflow)
+        before = snapshot(airflow.warehouse_url.url())
+        assert before["raw.planning_inspection_schedule"][0] > 0, "the backfilled ingest runs loaded nothing"
+
+        backfill(airflow, INGEST, "completed", conf)
+        backfill(airflow, PUBLISH, "completed")
+        airflow.wait_quiet([INGEST, PUBLISH])
+        for dag_id, runs in first.items():
+            again = {r["dag_run_id"]: r for r in backfill_runs(airflow, dag_id)}
+            assert set(again) == {r["dag_run_id"] for r in runs}, "reprocessing reuses the runs of the same dates"
+            for run in runs:
+                rerun = again[run["dag_run_id"]]
+                assert rerun["state"] == "success", rerun
+                assert rerun["start_date"] > run["start_date"], f"{dag_id} {run['dag_run_id']} was not run again"
+        after = snapshot(airflow.warehouse_url.url())
+        tables = sorted(set(before) | set(after))
+        changed = {t: (before.get(t), after.get(t)) for t in tables if before.get(t) != after.get(t)}
+        assert not changed, f"the second backfill changed the warehouse: {changed}"
+    finally:
+        airflow.api("PATCH", "/api/v2/dags/transform_warehouse", json={"is_paused": False})
