@@ -63,13 +63,14 @@ demo: install browser-deps  ## run the whole pipeline through Airflow and say wh
 up: install browser-deps  ## Airflow under its real scheduler, in the background: UI on AIRFLOW_PORT (default 8080)
 	$(BIN)/probation-evidence airflow up
 
+# The real-scheduler suite (tests/scheduler) runs beside the other tests: it mostly waits on Airflow.
 test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/python tests/run_suites.py
 
 test-only: install browser-deps  ## the tests without lint
-	$(BIN)/pytest
+	$(BIN)/python tests/run_suites.py
 
 lint: install  ## ruff and sqlfluff (sqlfluff's dbt templater needs a database: the warehouse is started)
 	$(BIN)/ruff check .

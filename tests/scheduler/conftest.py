@@ -1,6 +1,7 @@
-"""One real Airflow stack (api-server, scheduler with LocalExecutor, dag-processor, triggerer) for every test
-in this folder, started as `make up` starts it, against a database of its own on the session's server and
-with its state folders under tmp.
+"""One real Airflow stack (api-server, scheduler with LocalExecutor, dag-processor, triggerer) for the tests
+in this folder that use `airflow_stack`, started as `make up` starts it, against a database of its own on
+the session's server and with its state folders under tmp. (`test_publish_approval_steps.py` runs its own
+api-server beside `DAG.test()`; it is here because, like the rest, it mostly waits on Airflow.)
 
 The database is the suite's own (`<test db>_scheduler`, fresh each session) rather than the session's
 `warehouse_url`: publishing writes only what changed, so packs published into a warehouse the e2e suite has

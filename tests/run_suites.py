@@ -1,0 +1,63 @@
+"""`make test`: the real-scheduler suite (tests/scheduler) beside every other test, on one test server.
+
+The scheduler suite spends most of its time waiting on Airflow (scheduler loops, task start-up, the
+executor's queue): measured, 280 s of CPU in 670 s on two cores. Run one after the other the two would take
+about 25 minutes; side by side, the scheduler suite's waiting overlaps the rest. Each is its own pytest
+session with its own databases and Airflow home (`PROBATION_EVIDENCE_TEST_DB`), on the same server: the
+embedded test warehouse, started here unless `WAREHOUSE_URL` names one. The scheduler suite's output is
+printed when it ends; the exit status fails if either session failed.
+
+    python tests/run_suites.py [pytest args for the main session]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from probation_evidence import warehouse  # noqa: E402
+
+SCHEDULER_SUITE = "tests/scheduler"
+
+
+def main(argv: list[str]) -> int:
+    embedded = None
+    env = dict(os.environ)
+    if not env.get("WAREHOUSE_URL"):
+        embedded = warehouse.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
+        was_running = embedded.is_running()
+        env["WAREHOUSE_URL"] = embedded.start().url()
+    base_db = env.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
+    log_dir = ROOT / ".state" / "test-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / "scheduler-suite.log"
+    pytest = [sys.executable, "-m", "pytest"]
+    try:
+        with log.open("w") as out:
+            started = time.monotonic()
+            scheduler = subprocess.Popen(
+                [*pytest, SCHEDULER_SUITE],
+                env={**env, "PROBATION_EVIDENCE_TEST_DB": f"{base_db}_sched"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+            print(f"==> {SCHEDULER_SUITE} runs beside the other tests (output: {log})", flush=True)
+            main_status = subprocess.call([*pytest, "--ignore", SCHEDULER_SUITE, *argv], env=env, cwd=ROOT)
+            scheduler_status = scheduler.wait()
+        print(f"\n==> {SCHEDULER_SUITE} ({time.monotonic() - started:.0f} s, exit {scheduler_status}):", flush=True)
+        print(log.read_text(errors="replace"), flush=True)
+    finally:
+        if embedded is not None and not was_running:
+            embedded.stop()
+    return main_status or scheduler_status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
