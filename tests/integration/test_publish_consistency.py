@@ -15,10 +15,11 @@ the real publish_pack, printed to PDF by the real headless chromium.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import timedelta
 
 import psycopg
@@ -62,12 +63,13 @@ BATCH_COLUMNS = (
 )
 
 
-@pytest.fixture(scope="module")
-def url(server_url) -> Iterator[warehouse.WarehouseUrl]:
-    """A bootstrapped warehouse with the seeded marts and audit rows, its marts state 'passed'."""
+@contextlib.contextmanager
+def seeded_warehouse(server_url, prefix: str, extra_sql: str | None = None) -> Generator[warehouse.WarehouseUrl]:
+    """A throwaway bootstrapped database holding the seeded marts and audit rows, its marts state 'passed'
+    (`extra_sql` runs after the seed, before the grants); dropped afterwards."""
     from psycopg import sql
 
-    name = f"pe_publish_test_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     url = warehouse.fresh_database(server_url, name)
     try:
         warehouse.bootstrap(url)
@@ -90,12 +92,20 @@ def url(server_url) -> Iterator[warehouse.WarehouseUrl]:
                 " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'f.csv', 'x', '1')",
                 SEED["audit.load_batches"],
             )
-            conn.execute(VIEWS_SQL)
+            if extra_sql:
+                conn.execute(extra_sql)
             conn.execute("insert into audit.marts_state (status, detail) values ('passed', 'seeded')")
         warehouse.bootstrap(url)  # grants the roles the marts tables made above
         yield url
     finally:
         warehouse.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def url(server_url) -> Iterator[warehouse.WarehouseUrl]:
+    """A bootstrapped warehouse with the seeded marts and audit rows, its marts state 'passed'."""
+    with seeded_warehouse(server_url, "pe_publish_test", VIEWS_SQL) as url:
+        yield url
 
 
 def set_state(url: warehouse.WarehouseUrl, status: str | None) -> None:

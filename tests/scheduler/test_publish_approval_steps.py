@@ -34,8 +34,8 @@ import psycopg
 import pytest
 
 from probation_evidence import settings, warehouse
-from tests.integration.test_pack_queries import AS_AT, MARTS_SQL, SEED
-from tests.integration.test_publish_consistency import BATCH_COLUMNS
+from tests.integration.test_pack_queries import AS_AT
+from tests.integration.test_publish_consistency import seeded_warehouse
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 
@@ -46,36 +46,8 @@ DAG_ID = "publish_evidence_packs"
 @pytest.fixture(scope="module")
 def url(server_url) -> Iterator[warehouse.WarehouseUrl]:
     """A bootstrapped warehouse with the seeded marts and audit rows, its marts state 'passed'."""
-    from psycopg import sql
-
-    name = f"pe_approval_test_{secrets.token_hex(6)}"
-    url = warehouse.fresh_database(server_url, name)
-    try:
-        warehouse.bootstrap(url)
-        with psycopg.connect(url.url()) as conn:
-            conn.execute(MARTS_SQL)
-            for table, rows in SEED.items():
-                schema, table_name = table.split(".")
-                if schema == "marts":
-                    statement = sql.SQL("insert into {} values ({})").format(
-                        sql.Identifier(schema, table_name), sql.SQL(", ").join([sql.Placeholder()] * len(rows[0]))
-                    )
-                    conn.cursor().executemany(statement, rows)
-            conn.cursor().executemany(
-                "insert into audit.submissions (source, entity, provider_id, period_end_date, due_date, status,"
-                " received_at, batch_id, detail) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                SEED["audit.submissions"],
-            )
-            conn.cursor().executemany(
-                f"insert into audit.load_batches ({BATCH_COLUMNS}, source_file, file_sha256, schema_version)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'f.csv', 'x', '1')",
-                SEED["audit.load_batches"],
-            )
-            conn.execute("insert into audit.marts_state (status, detail) values ('passed', 'seeded')")
-        warehouse.bootstrap(url)  # grants the roles the marts tables made above
+    with seeded_warehouse(server_url, "pe_approval_test") as url:
         yield url
-    finally:
-        warehouse.drop_database(server_url, name)
 
 
 @pytest.fixture
