@@ -129,6 +129,19 @@ def test_backfill_twice_changes_nothing(airflow_stack):
 
         backfill(airflow, INGEST, "completed", conf)
         backfill(airflow, PUBLISH, "completed")
+
+        def rerun() -> bool:
+            """Every first-pass run started again and finished (quiet alone can be seen before the scheduler
+            has picked the reprocessed runs up)."""
+            for dag_id, runs in first.items():
+                now = {r["dag_run_id"]: r for r in backfill_runs(airflow, dag_id)}
+                for run in runs:
+                    latest = now.get(run["dag_run_id"])
+                    if latest is None or latest["start_date"] <= run["start_date"] or latest["state"] != "success":
+                        return False
+            return True
+
+        airflow.wait_until("every backfill run to run again", rerun, [INGEST, PUBLISH], timeout_s=900)
         airflow.wait_quiet([INGEST, PUBLISH])
         for dag_id, runs in first.items():
             again = {r["dag_run_id"]: r for r in backfill_runs(airflow, dag_id)}
