@@ -32,7 +32,10 @@ def main(argv: list[str]) -> int:
     if not env.get("WAREHOUSE_URL"):
         embedded = warehouse.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
         was_running = embedded.is_running()
-        env["WAREHOUSE_URL"] = embedded.start().url()
+        # The server's own URL, its parameters only: `.url()` would add this process's session limits, and a
+        # URL's own values win over the settings the tests set (test_session_limits).
+        server = embedded.start()
+        env["WAREHOUSE_URL"] = server._base("postgresql", None) + server._query(dict(server.params))
     base_db = env.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
     log_dir = ROOT / ".state" / "test-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
