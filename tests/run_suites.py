@@ -34,8 +34,7 @@ def main(argv: list[str]) -> int:
         was_running = embedded.is_running()
         # The server's own URL, its parameters only: `.url()` would add this process's session limits, and a
         # URL's own values win over the settings the tests set (test_session_limits).
-        server = embedded.start()
-        env["WAREHOUSE_URL"] = server._base("postgresql", None) + server._query(dict(server.params))
+        env["WAREHOUSE_URL"] = embedded.start().plain_url()
     base_db = env.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
     log_dir = ROOT / ".state" / "test-logs"
     log_dir.mkdir(parents=True, exist_ok=True)

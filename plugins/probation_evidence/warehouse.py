@@ -89,6 +89,11 @@ class WarehouseUrl:
         """The libpq URL, its query parameters and the session limits included."""
         return self._base("postgresql", dbname) + self._query(self.libpq_params())
 
+    def plain_url(self) -> str:
+        """The libpq URL with its own query parameters only, no session limits added: for handing the server
+        to another process, which adds its own limits from its own settings."""
+        return self._base("postgresql", None) + self._query(dict(self.params))
+
     def __repr__(self) -> str:
         """The masked URL: a WarehouseUrl in a traceback, an assertion message or a log line shows no secret."""
         return f"WarehouseUrl({self.masked!r})"

@@ -157,11 +157,8 @@ def read_publications(warehouse_url: str) -> list[dict]:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def catalogue(packs_dir: Path, publications: list[dict] | None) -> list[InspectionPacks]:
