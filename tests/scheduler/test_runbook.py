@@ -1,5 +1,6 @@
 """The runbook's operations under the real scheduler: rerun one provider (trigger an ingest DAG with the
-`providers` param) and replay a run (clear its task instances: `airflow dags clear --run-id`).
+`providers` param), replay a run (clear its task instances: `airflow dags clear --run-id`) and replay a
+failed slice (`airflow dags clear --run-id ... --only-failed`).
 
 `transform_warehouse` is paused meanwhile, as in test_backfill: the dbt rebuild each ingest run would
 trigger is the chain test's subject, not these.
@@ -48,7 +49,7 @@ def wait_success(airflow, run_id: str) -> dict:
     return airflow.wait_until(f"{DAG_ID} {run_id} to succeed", finished, [DAG_ID], timeout_s=600)
 
 
-def test_rerun_one_provider_then_replay_the_run(airflow_stack, transform_paused):
+def test_rerun_one_provider_replay_the_run_then_a_failed_slice(airflow_stack, transform_paused):
     airflow = airflow_stack
     url = airflow.warehouse_url.url()
     others_before = [row for row in submissions(url) if row[0] != PROVIDER]
@@ -78,6 +79,26 @@ def test_rerun_one_provider_then_replay_the_run(airflow_stack, transform_paused)
         (ti["task_id"], ti["try_number"], ti["state"]) for ti in tis
     ]
     assert submissions(url) == after, "replaying the run changed audit.submissions"
+
+    # Replay a failed slice: the provider's extract is marked failed (the UI's "Mark as failed", through the
+    # REST API); `dags clear --only-failed` runs that task instance alone again.
+    airflow.api(
+        "PATCH",
+        f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/extract_provider/0",
+        json={"new_state": "failed"},
+    )
+    airflow.airflow_cli("dags", "clear", DAG_ID, "--run-id", run_id, "--only-failed", "--yes")
+
+    def replayed() -> dict | None:
+        tis = airflow.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        tries = {(ti["task_id"], ti["map_index"]): (ti["try_number"], ti["state"]) for ti in tis}
+        done = tries[("extract_provider", 0)] == (3, "success") and airflow.run(DAG_ID, run_id)["state"] == "success"
+        return tries if done else None
+
+    tries = airflow.wait_until("the failed slice to run again", replayed, [DAG_ID], timeout_s=600)
+    others = {task: tried for task, tried in tries.items() if task != ("extract_provider", 0)}
+    assert all(tried == (2, "success") for tried in others.values()), f"only the failed slice runs again: {tries}"
+    assert submissions(url) == after, "replaying the failed slice changed audit.submissions"
 
 
 def test_status_names_every_running_service(airflow_stack, capsys):
