@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install browser-deps demo up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries clean
+.PHONY: help install browser-deps demo up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries bench-scheduler clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-load: install  ## loader against ADBC, COPY and insert_rows at national si
 
 bench-incremental: install  ## full build against one-week build of the weekly history: results/incremental.json
 	$(BIN)/python benchmarks/incremental_benchmark.py
+
+bench-scheduler: install browser-deps  ## trigger to packs under the real scheduler against make demo's path: results/scheduler.json
+	$(BIN)/python benchmarks/scheduler_benchmark.py
 
 bench-queries: install  ## planner queries at national size, without and with the marts' index: results/planner_queries.json
 	$(BIN)/python benchmarks/planner_queries_benchmark.py
