@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,13 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = warehouse.resolve(start=True)
     results: dict[str, list[dict]] = {"demo": [], "scheduler": []}
-    with tempfile.TemporaryDirectory(prefix="bench-scheduler-") as tmp:
-        for i in range(args.runs):
-            for name, run in (("demo", run_demo), ("scheduler", run_scheduler)):
-                print(f"==> run {i + 1}/{args.runs}: {name}", flush=True)
+    tmp = tempfile.mkdtemp(prefix="bench-scheduler-")
+    for i in range(args.runs):
+        for name, run in (("demo", run_demo), ("scheduler", run_scheduler)):
+            print(f"==> run {i + 1}/{args.runs}: {name}", flush=True)
+            try:
                 outcome = run(server, Path(tmp) / f"{name}-{i}")
-                print(f"    {json.dumps({k: round(v, 1) for k, v in outcome.items()})}", flush=True)
-                results[name].append(outcome)
+            except Exception:
+                # The state folders (the stack's and every task's logs) are what explains a failed run.
+                print(f"==> run {i + 1}/{args.runs} ({name}) failed; its state folders are kept in {tmp}", flush=True)
+                raise
+            print(f"    {json.dumps({k: round(v, 1) for k, v in outcome.items()})}", flush=True)
+            results[name].append(outcome)
+    shutil.rmtree(tmp)
     warehouse.drop_database(server, BENCH_DB)
     demo_s = summarise([r["pipeline_s"] for r in results["demo"]])
     sched_s = summarise([r["pipeline_s"] for r in results["scheduler"]])
