@@ -20,14 +20,19 @@ def airflow_home() -> Path:
     return settings.state_dir() / "airflow"
 
 
+def write_secret(path: Path, text: str) -> None:
+    """A new file readable by its owner only (0600 from the moment it exists); refuses to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def _jwt_secret(home: Path) -> str:
     """A per-checkout secret for Airflow's execution API tokens, generated once, kept 0600."""
     path = home / "jwt_secret"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(64))
+        write_secret(path, secrets.token_urlsafe(64))
     return path.read_text().strip()
 
 
@@ -36,10 +41,7 @@ def _fernet_key(home: Path) -> str:
     stack's provider API connections) are encrypted with it, never kept in plain text."""
     path = home / "fernet_key"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        write_secret(path, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     return path.read_text().strip()
 
 

@@ -58,10 +58,7 @@ def dag_ids() -> list[str]:
     return sorted(path.stem for path in (settings.project_root() / "dags").glob("*.py") if path.stem != "__init__")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+free_port = warehouse.free_port
 
 
 def _port_in_use(port: int) -> bool:
@@ -71,11 +68,8 @@ def _port_in_use(port: int) -> bool:
 
 
 def _write_secret(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+    airflow_env.write_secret(path, text)
 
 
 # ------------------------------------------------------------------------------------------------ processes

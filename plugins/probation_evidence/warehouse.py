@@ -192,7 +192,8 @@ def _bin_dir() -> Path:
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -283,7 +284,7 @@ class EmbeddedWarehouse:
             )  # fmt: skip
         finally:
             pwfile.unlink(missing_ok=True)
-        self._save_credentials({"password": password, "port": _free_port()})
+        self._save_credentials({"password": password, "port": free_port()})
 
     def start(self, timeout_s: int = 60) -> WarehouseUrl:
         """Start the server (initialising it on first use); a no-op if it is already running."""
@@ -292,7 +293,7 @@ class EmbeddedWarehouse:
         if not self.is_running():
             creds = self._credentials()
             if not _port_is_free(creds["port"]):
-                creds["port"] = _free_port()
+                creds["port"] = free_port()
                 self._save_credentials(creds)
             options = (
                 f"-p {creds['port']} -h 127.0.0.1 -c unix_socket_directories='' "

@@ -17,7 +17,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from probation_evidence import airflow_env, settings
+from probation_evidence import airflow_env, settings, warehouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.airflow]
 
@@ -50,12 +49,6 @@ class AirflowUI:
     @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_healthy(process: subprocess.Popen, base_url: str, log: Path) -> None:
@@ -94,10 +87,8 @@ def airflow_ui(pipeline_state, warehouse_url, tmp_path_factory):
     home.mkdir()
     password = secrets.token_urlsafe(18)
     passwords = home / "simple_auth_manager_passwords.json"
-    fd = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({USER: password}, handle)
-    port = _free_port()
+    airflow_env.write_secret(passwords, json.dumps({USER: password}))
+    port = warehouse.free_port()
     env = airflow_env.environment(warehouse_url)
     env.update(
         {
