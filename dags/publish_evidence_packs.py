@@ -3,7 +3,9 @@
 
 Runs when the transform DAG emits the `marts` Asset (the marts were rebuilt and every dbt test passed)
 and daily at 07:00 UTC. Its first task refuses to publish unless `audit.marts_state` says `passed`: a
-pack is never frozen from half-built or untested marts (the error names the state and what to do).
+pack is never frozen from half-built or untested marts (the error names the state and what to do). While a
+`transform_warehouse` run is queued or running the marts are `building` for a reason: the run is then
+skipped, not failed (no alert), as that rebuild's own `marts` event runs this DAG again.
 Each pack's queries run in one REPEATABLE READ, READ ONLY snapshot.
 
 It finds the inspections whose fieldwork starts within the lead window (`PACK_LEAD_DAYS`, default 56
@@ -73,12 +75,17 @@ from probation_evidence.orchestration import (
 def publish_evidence_packs():
     # No retries: a refusal is for a person to see now; the next marts Asset event runs the DAG again.
     @task(retries=0)
-    def check_marts_tested() -> None:
-        """Fail, naming the state and what to do, unless audit.marts_state is 'passed'."""
-        from probation_evidence.orchestration import warehouse_url
-        from probation_evidence.publish import check_marts_publishable
+    def check_marts_tested(ti=None) -> None:
+        """Fail, naming the state and what to do, unless audit.marts_state is 'passed'; skip (no alert) while
+        a transform run is rebuilding the marts, whose own Asset event runs this DAG again."""
+        from probation_evidence.orchestration import skip_while_rebuilding, warehouse_url
+        from probation_evidence.publish import MartsNotPublishable, check_marts_publishable
 
-        check_marts_publishable(warehouse_url())
+        try:
+            check_marts_publishable(warehouse_url())
+        except MartsNotPublishable as refused:
+            skip_while_rebuilding(refused, ti)
+            raise
 
     @task
     def find_due_inspections(logical_date=None, dag_run=None) -> list[dict]:
@@ -88,15 +95,20 @@ def publish_evidence_packs():
         return due_inspections(warehouse_url(), run_date(logical_date, dag_run))
 
     @task(max_active_tis_per_dagrun=4)
-    def render_pack(inspection: dict, params=None) -> str | dict:
-        """Publish the pack (its HTML path); with approval on, stage a new version instead (what was staged)."""
-        from probation_evidence.orchestration import warehouse_url
-        from probation_evidence.publish import publish_pack, stage_pack
+    def render_pack(inspection: dict, params=None, ti=None) -> str | dict:
+        """Publish the pack (its HTML path); with approval on, stage a new version instead (what was staged).
+        Skipped if a rebuild of the marts started since the check: the rebuild's event publishes it."""
+        from probation_evidence.orchestration import skip_while_rebuilding, warehouse_url
+        from probation_evidence.publish import MartsNotPublishable, publish_pack, stage_pack
 
         republish = inspection["inspection_id"] in ((params or {}).get("republish") or [])
-        if (params or {}).get("require_approval"):
-            return stage_pack(warehouse_url(), inspection, republish=republish)
-        return publish_pack(warehouse_url(), inspection, republish=republish)
+        try:
+            if (params or {}).get("require_approval"):
+                return stage_pack(warehouse_url(), inspection, republish=republish)
+            return publish_pack(warehouse_url(), inspection, republish=republish)
+        except MartsNotPublishable as refused:
+            skip_while_rebuilding(refused, ti)
+            raise
 
     @task
     def report_published(paths: list) -> list[str]:

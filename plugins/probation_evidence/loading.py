@@ -519,6 +519,26 @@ def _flagged_checks(flagged: dict, row_numbers) -> list[_Check]:
     ]
 
 
+def ensure_raw_table(cur, contract) -> None:
+    """Create the contract's raw table (and its batch index) if it does not exist yet, in the caller's transaction.
+
+    Loads of different slices run at once under a scheduler (one task per provider), and the first loads of a
+    new table would each run `create table if not exists`: that is not safe concurrently (the second fails on
+    the catalog's unique index, `pg_type_typname_nsp_index`, once the first commits). So whoever finds the
+    table or its index missing takes a lock per table, held to the end of its load's transaction, and creates
+    them under it; the others wait, then find them made. Once both exist nothing is locked: the existence is
+    read first, because `create index if not exists` would lock the table against the other slices' loads.
+    """
+    index = batch_index_name(contract)
+    wanted = [contract.qualified_table, *([f"raw.{index}"] if index else [])]
+    if all(cur.execute("select to_regclass(%s)", [name]).fetchone()[0] is not None for name in wanted):
+        return
+    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"create|{contract.qualified_table}"])
+    cur.execute(create_table_sql(contract))
+    if index:
+        cur.execute(create_index_sql(contract))
+
+
 def load_landed_file(
     conn, manifest: landing.Manifest, root: Path | None = None, batch_rows: int = landing.ROW_GROUP_ROWS
 ):
@@ -540,11 +560,7 @@ def load_landed_file(
     with conn.transaction(), conn.cursor() as cur, _RawCopy(cur, contract) as raw:
         cur.execute(f"set local role {settings.LOADER_ROLE}")
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", ["|".join(map(str, slice_args))])
-        cur.execute(create_table_sql(contract))
-        index = batch_index_name(contract)
-        # Checked first: `create index if not exists` would lock the table against the other slices' loads.
-        if index and cur.execute("select to_regclass(%s)", [f"raw.{index}"]).fetchone()[0] is None:
-            cur.execute(create_index_sql(contract))
+        ensure_raw_table(cur, contract)
         cur.execute(
             "select batch_id, file_sha256 from audit.load_batches"
             " where source = %s and entity = %s and provider_id = %s and period_end_date = %s",

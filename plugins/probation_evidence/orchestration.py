@@ -67,6 +67,30 @@ def connection_url(conn) -> str:
     ).url()
 
 
+#: The DAG that rebuilds the marts (and sets audit.marts_state to 'building' while it does).
+TRANSFORM_DAG_ID = "transform_warehouse"
+
+
+def skip_while_rebuilding(refused, ti) -> None:
+    """Skip the task, instead of failing it, when the marts are 'building' because a transform run is at work.
+
+    Under the scheduler a publish run queued by one rebuild's `marts` event can start just as the next
+    rebuild (of raw data that landed later) sets 'building'. Nothing is wrong then, and that rebuild's own
+    event runs publish again, so the run publishes nothing and ends without an alert. With no transform run
+    queued or running, 'building' means a rebuild died part way: the caller re-raises, and the run fails.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if getattr(refused, "status", None) != "building":
+        return
+    active = ti.get_dr_count(dag_id=TRANSFORM_DAG_ID, states=["queued", "running"])
+    if active:
+        raise AirflowSkipException(
+            f"the marts are being rebuilt ({active} {TRANSFORM_DAG_ID} run(s) queued or running): nothing is"
+            f" published from them now; the rebuild's marts Asset event runs this DAG again when it passes"
+        )
+
+
 def api_endpoint(conn_id: str) -> tuple[str, str]:
     """(base URL, token) of a provider API connection."""
     from airflow.sdk import Connection

@@ -24,7 +24,14 @@ def _jsonable(row: dict) -> dict:
 
 
 class MartsNotPublishable(RuntimeError):
-    """The marts are not a complete build whose dbt tests all passed: no pack may be frozen from them."""
+    """The marts are not a complete build whose dbt tests all passed: no pack may be frozen from them.
+
+    `status` is what audit.marts_state says ('building', 'failed'), or None when it says nothing.
+    """
+
+    def __init__(self, message: str, status: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 _STATE_ADVICE = {
@@ -63,7 +70,8 @@ def check_marts_state(conn) -> None:
     if status != "passed":
         advice = _STATE_ADVICE.get(status, "rerun transform_warehouse")
         raise MartsNotPublishable(
-            f"refusing to publish: the marts state is {status!r} ({detail or 'no detail'}), not 'passed': {advice}."
+            f"refusing to publish: the marts state is {status!r} ({detail or 'no detail'}), not 'passed': {advice}.",
+            status=status,
         )
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import secrets
+import threading
+import time
+from datetime import date, timedelta
 
+import psycopg
 import pyarrow as pa
 import pytest
 
-from probation_evidence.contracts import STAFFING_STAFF
+from probation_evidence import settings, warehouse
+from probation_evidence.contracts import STAFFING_STAFF, get_contract
 from probation_evidence.landing import land_table
-from probation_evidence.loading import SchemaDriftError, load_landed_file
+from probation_evidence.loading import SchemaDriftError, ensure_raw_table, load_landed_file
 
 pytestmark = pytest.mark.warehouse
 
@@ -170,18 +175,21 @@ def test_duplicates_are_found_without_the_manifest_list_too(conn, landing_root):
     assert [r[0] for r in rows.fetchall()] == [30, 31]
 
 
-def test_raw_tables_that_grow_every_week_are_indexed_by_batch_and_snapshots_are_not(conn, landing_root):
-    from probation_evidence.contracts import get_contract
-
+def weekly_caseload_file(week: date, landing_root):
+    """One week's caseload return of one officer, landed."""
     weekly = get_contract("workload", "weekly_caseload")
-    week = date(2025, 3, 30)  # a Sunday of its own
     row = {
         "provider_id": PROVIDER, "staff_id": "STF-000000000001", "pdu_code": "N07-01", "grade": "PO",
         "week_ending_date": week.isoformat(), "active_cases": "30", "high_tier_cases": "3", "total_points": "180",
         "contracted_hours": "37", "reduction_hours": "0", "available_points": "200", "capacity_pct": "90",
     }  # fmt: skip
     table = pa.table({c: pa.array([row[c]], pa.string()) for c in weekly.column_names})
-    manifest = land_table(table, weekly, PROVIDER, week, landing_root)
+    return land_table(table, weekly, PROVIDER, week, landing_root)
+
+
+def test_raw_tables_that_grow_every_week_are_indexed_by_batch_and_snapshots_are_not(conn, landing_root):
+    week = date(2025, 3, 30)  # a Sunday of its own
+    manifest = weekly_caseload_file(week, landing_root)
     assert load_landed_file(conn, manifest, landing_root).rows_loaded == 1
     staff = land_table(staff_table([good_row(1)]), STAFFING_STAFF, PROVIDER, PERIOD, landing_root)
     load_landed_file(conn, staff, landing_root)
@@ -251,3 +259,51 @@ def test_a_truncated_landed_file_is_refused_then_healed_by_landing_again(conn, l
     assert (result.status, result.rows_loaded) == ("loaded", 39)
     manifest_name = landed.name.removesuffix(".parquet") + ".manifest.json"
     assert {p.name for p in landed.parent.iterdir()} == {landed.name, manifest_name}  # no temporary left
+
+
+@pytest.fixture
+def new_warehouse(server_url):
+    """A bootstrapped database of the test's own, where no raw table exists yet."""
+    url = warehouse.fresh_database(server_url, f"pe_first_load_test_{secrets.token_hex(6)}")
+    try:
+        warehouse.bootstrap(url)
+        yield url
+    finally:
+        warehouse.drop_database(server_url, url.dbname)
+
+
+def test_two_first_loads_of_a_new_raw_table_at_once_both_load(new_warehouse, landing_root):
+    """Under the scheduler one task per provider loads at once, and the first loads of a table each create it:
+    the second waits for the first's table (a lock per table), where it used to fail on the catalog's
+    unique index (`pg_type_typname_nsp_index`) once the first committed."""
+    weekly = get_contract("workload", "weekly_caseload")
+    first_week = date(2025, 3, 30)
+    second = weekly_caseload_file(first_week + timedelta(days=7), landing_root)
+    outcome: dict = {}
+
+    with psycopg.connect(new_warehouse.url()) as first, psycopg.connect(new_warehouse.url()) as other:
+
+        def load_the_other_slice():
+            try:
+                outcome["result"] = load_landed_file(other, second, landing_root)
+            except Exception as error:  # noqa: BLE001 - the test reads it below
+                outcome["error"] = error
+
+        loader = threading.Thread(target=load_the_other_slice)
+        # The first load, inside its transaction, has just created the table and not yet committed.
+        with first.transaction(), first.cursor() as cur, psycopg.connect(new_warehouse.url()) as watcher:
+            cur.execute(f"set local role {settings.LOADER_ROLE}")
+            ensure_raw_table(cur, weekly)
+            loader.start()
+            waits = "select count(*) from pg_locks where pid = %s and not granted and locktype = 'advisory'"
+            deadline = time.monotonic() + 30
+            while not watcher.execute(waits, [other.info.backend_pid]).fetchone()[0]:
+                assert time.monotonic() < deadline and loader.is_alive(), f"the second load did not wait: {outcome}"
+                time.sleep(0.05)
+        loader.join(timeout=60)
+
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"].rows_loaded == 1
+    with psycopg.connect(new_warehouse.url()) as conn:
+        assert conn.execute("select count(*) from raw.workload_weekly_caseload").fetchone()[0] == 1
+        assert conn.execute("select to_regclass('raw.workload_weekly_caseload_batch_id_idx')").fetchone()[0]
