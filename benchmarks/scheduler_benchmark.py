@@ -1,6 +1,6 @@
 """The whole pipeline under the real scheduler (`make up`) against the `make demo` path, in the same run.
 
-    .venv/bin/python benchmarks/scheduler_benchmark.py [--runs 5]
+    .venv/bin/python benchmarks/scheduler_benchmark.py [--runs 5] [--add] [--table]
 
 A: `make demo`'s path, `demo.run_pipeline`: the eight DAGs one after another through `DAG.test()` in one
    process (`dag_runner`), timed from the start of the ingest DAGs to the end of publish (the bootstrap,
@@ -9,11 +9,13 @@ B: the stack (api-server, scheduler with LocalExecutor, dag-processor, triggerer
    triggering the seven ingest DAGs (every provider, the demo's as-at date) until `publish_evidence_packs`
    has an asset-triggered run that succeeded and nothing is queued or running (`stack_start_s` apart).
 
-A and B alternate (A B A B ...), each on a fresh database and fresh state folders; the medians of `--runs`
-each, their spread (max/min) and the ratio B/A go to `benchmarks/results/scheduler.json`. Note that B's
+A and B alternate (A B A B ...), each on a fresh database and fresh state folders; every run, the medians of
+`--runs` pairs, their spread (max/min) and the ratio B/A go to `benchmarks/results/scheduler.json` (`--add`
+appends new pairs to the runs already there and takes the medians of all). Note that B's
 publish run is for the day it runs (an asset-triggered run has no logical date) while A's is for the as-at
-date, so the two publish the packs due on different dates. Honours `WAREHOUSE_URL`; otherwise the project's
-embedded PostgreSQL is started. The exit status never depends on speed.
+date, so the two publish the packs due on different dates. A run that fails is reported in `failed_runs` with
+the folder its state and logs are kept in, and the others still count. Honours `WAREHOUSE_URL`; otherwise the
+project's embedded PostgreSQL is started. The exit status never depends on speed.
 """
 
 from __future__ import annotations
@@ -121,33 +123,91 @@ def summarise(values: list[float]) -> dict:
     }
 
 
+def table(document: dict) -> str:
+    """The results file as the Markdown table docs/operations.md shows."""
+    demo, sched = document["demo"], document["scheduler"]
+    paths = [
+        (demo, "A: `make demo` (`DAG.test()`, one process)", f"{demo['prepare_s']:.0f} s (bootstrap, drops, migrate)"),
+        (sched, f"B: the scheduler (`make up`, parallelism {sched['parallelism']})", f"{sched['stack_start_s']:.0f} s"),
+    ]
+    rows = [
+        "| path | median, trigger to packs | every run (s) | spread (slowest/fastest) | set-up, timed apart |",
+        "|---|---|---|---|---|",
+    ]
+    for result, name, setup in paths:
+        runs = ", ".join(f"{v:.0f}" for v in result["runs_s"])
+        rows.append(f"| {name} | {result['median_s']:.0f} s | {runs} | {result['spread_max_over_min']:.2f} | {setup} |")
+    pairs = ", ".join(f"{r:.2f}" for r in document.get("scheduler_over_demo_by_pair", []))
+    return "\n".join(rows) + (
+        f"\n\nB/A of the medians: **{document['scheduler_over_demo']:.2f}**; pair by pair: {pairs}."
+        f" Transform runs in each B run: {', '.join(map(str, sched['transform_runs']))}."
+        f" Failed runs: {len(document.get('failed_runs', []))}."
+        f" Measured {document['measured_at']} on {document['machine']['cpus']} CPUs."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="pairs (A then B) to run")
+    parser.add_argument(
+        "--add", action="store_true", help="add the new pairs to the runs already in the results file (medians of all)"
+    )
+    parser.add_argument("--table", action="store_true", help="print the last results as a Markdown table, run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(RESULTS.read_text())))
+        return 0
+    earlier = json.loads(RESULTS.read_text()) if args.add else {}
+    results: dict[str, list[dict]] = earlier.get("runs", {"demo": [], "scheduler": []})
+    failures: list[dict] = earlier.get("failed_runs", [])
+    first_pair = 1 + max((r["pair"] for r in [*results["demo"], *results["scheduler"], *failures]), default=0)
     server = warehouse.resolve(start=True)
-    results: dict[str, list[dict]] = {"demo": [], "scheduler": []}
     tmp = tempfile.mkdtemp(prefix="bench-scheduler-")
-    for i in range(args.runs):
+    for pair in range(first_pair, first_pair + args.runs):
         for name, run in (("demo", run_demo), ("scheduler", run_scheduler)):
-            print(f"==> run {i + 1}/{args.runs}: {name}", flush=True)
+            print(f"==> pair {pair}: {name}", flush=True)
+            folder = Path(tmp) / f"{name}-{pair}"
             try:
-                outcome = run(server, Path(tmp) / f"{name}-{i}")
-            except Exception:
+                outcome = run(server, folder)
+            except Exception as error:  # noqa: BLE001 - a failed run is reported, and the others still count
                 # The state folders (the stack's and every task's logs) are what explains a failed run.
-                print(f"==> run {i + 1}/{args.runs} ({name}) failed; its state folders are kept in {tmp}", flush=True)
-                raise
+                print(f"==> pair {pair} ({name}) failed: {error}; state kept in {folder}", flush=True)
+                failures.append({"pair": pair, "path": name, "error": str(error)[:500], "kept_in": str(folder)})
+                continue
             print(f"    {json.dumps({k: round(v, 1) for k, v in outcome.items()})}", flush=True)
-            results[name].append(outcome)
-    shutil.rmtree(tmp)
+            results[name].append({"pair": pair, "measured_at": _now(), **{k: round(v, 1) for k, v in outcome.items()}})
+            shutil.rmtree(folder, ignore_errors=True)
+    if not any(f["pair"] >= first_pair for f in failures):
+        shutil.rmtree(tmp)
     warehouse.drop_database(server, BENCH_DB)
+    if not results["demo"] or not results["scheduler"]:
+        print(f"no successful run of one path; failures: {json.dumps(failures, indent=2)}")
+        return 1
+    document = summary(results, failures)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in document.items() if k != "runs"}, indent=2))
+    print(f"written: {RESULTS}")
+    return 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def summary(results: dict[str, list[dict]], failures: list[dict]) -> dict:
+    """Medians, spreads and ratios of every successful run; the runs themselves are kept under `runs`."""
     demo_s = summarise([r["pipeline_s"] for r in results["demo"]])
     sched_s = summarise([r["pipeline_s"] for r in results["scheduler"]])
-    document = {
+    demo_by_pair = {r["pair"]: r["pipeline_s"] for r in results["demo"]}
+    pair_ratios = [
+        round(r["pipeline_s"] / demo_by_pair[r["pair"]], 2) for r in results["scheduler"] if r["pair"] in demo_by_pair
+    ]
+    return {
         "description": "trigger to packs: make demo's DAG.test path (A) against the real scheduler (B), alternating",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "measured_at": _now(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "runs_each": args.runs,
+        "pairs": len({r["pair"] for r in [*results["demo"], *results["scheduler"]]} | {f["pair"] for f in failures}),
         "demo": {**demo_s, "prepare_s": summarise([r["prepare_s"] for r in results["demo"]])["median_s"]},
         "scheduler": {
             **sched_s,
@@ -156,12 +216,10 @@ def main(argv: list[str] | None = None) -> int:
             "parallelism": 4,
         },
         "scheduler_over_demo": round(sched_s["median_s"] / demo_s["median_s"], 2),
+        "scheduler_over_demo_by_pair": pair_ratios,
+        "failed_runs": failures,
+        "runs": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document, indent=2))
-    print(f"written: {RESULTS}")
-    return 0
 
 
 if __name__ == "__main__":
