@@ -210,7 +210,9 @@ def _field_checks(raw, parsed, f: Field) -> list[_Check]:
     checks = []
     present = pc.is_valid(raw)
     if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
-        non_blank = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(raw)), 0), False)
+        # Blank: empty or only whitespace. `utf8_is_space` classifies without building trimmed copies
+        # (a third of the cost of trimming and measuring every value).
+        non_blank = pc.fill_null(pc.and_(pc.greater(pc.binary_length(raw), 0), pc.invert(pc.utf8_is_space(raw))), False)
         present = pc.and_(present, non_blank)
     if f.required:
         checks.append(_Check(f.name, "required value is missing", pc.invert(present)))
@@ -412,10 +414,10 @@ class _RawCopy:
     transaction.
 
     Rows are encoded from the typed Arrow columns a chunk at a time (`pgbinary`: vectorised, no per-row
-    Python) and handed to a writer thread with a short queue, so the server ingests one batch while the
-    next is read and validated, and memory stays bounded by the batch size. The COPY stays open across
-    batches; `close()` ends it when the connection is needed for other statements (the next `write()`
-    starts a new one)."""
+    Python) and handed to a writer thread with a bounded queue (32 MB, more than one batch), so the server
+    ingests one batch while the next is read and validated, and memory stays bounded by the batch size. The
+    COPY stays open across batches; `close()` ends it when the connection is needed for other statements
+    (the next `write()` starts a new one)."""
 
     def __init__(self, cur, contract: Contract):
         self.cur, self.contract = cur, contract

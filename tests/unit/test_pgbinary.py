@@ -35,7 +35,7 @@ def test_numbers_are_float8_bit_for_bit():
 
 
 def test_text_keeps_empty_apart_from_null_and_counts_utf8_bytes():
-    prefix, data = pgbinary._text_field(pa.array(["", None, "ŵ😀"]))
+    prefix, data = pgbinary._field(pa.array(["", None, "ŵ😀"]), "text")
     assert prefix.to_pylist() == [b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"\x00\x00\x00\x06"]
     assert data.to_pylist() == [b"", b"", "ŵ😀".encode()]
 
