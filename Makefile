@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install browser-deps demo up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries bench-scheduler clean
+.PHONY: help install browser-deps demo demo-national up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries bench-scheduler bench-scale bench-dbt clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ browser-deps:  ## chromium and poppler-utils (Debian packages) for pack PDFs and
 demo: install browser-deps  ## run the whole pipeline through Airflow and say where the packs are
 	$(BIN)/probation-evidence demo
 
+demo-national: install browser-deps  ## the same on the national simulation: 12 regions, ~20k staff, a year of history
+	$(BIN)/probation-evidence demo --size national
+
 up: install browser-deps  ## Airflow under its real scheduler, in the background: UI on AIRFLOW_PORT (default 8080)
 	$(BIN)/probation-evidence airflow up
 
@@ -92,6 +95,12 @@ bench-incremental: install  ## full build against one-week build of the weekly h
 
 bench-scheduler: install browser-deps  ## trigger to packs under the real scheduler against make demo's path: results/scheduler.json
 	$(BIN)/python benchmarks/scheduler_benchmark.py
+
+bench-scale: install browser-deps  ## the pipeline at 1, 2, 4 and 8 years of national history: results/scale.json
+	$(BIN)/python benchmarks/scale_benchmark.py
+
+bench-dbt: install browser-deps  ## dbt run three ways (Cosmos per-node, watcher, plain dbt build), alternating: results/dbt_execution.json
+	$(BIN)/python benchmarks/dbt_execution_benchmark.py
 
 bench-queries: install  ## planner queries at national size, without and with the marts' index: results/planner_queries.json
 	$(BIN)/python benchmarks/planner_queries_benchmark.py

@@ -60,7 +60,7 @@ def _warehouse(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from probation_evidence import demo
 
-    demo.main(as_at=args.as_at, seed=args.seed)
+    demo.main(as_at=args.as_at, seed=args.seed, size=args.size, history_years=args.history_years)
     return 0
 
 
@@ -164,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole pipeline through Airflow on simulated providers")
     demo.add_argument("--as-at", type=date.fromisoformat, default=settings.DEMO_AS_AT)
     demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument(
+        "--size", choices=("small", "national"), default="small",
+        help="simulated providers' size: small (the default, ~2k staff) or national (~20k staff, 12 regions)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--history-years", type=int, default=None,
+        help="years of history to load (default: the standard windows for small, one year for national)",
+    )  # fmt: skip
     demo.set_defaults(func=_demo)
 
     af = sub.add_parser(

@@ -27,8 +27,9 @@ def say(message: str) -> None:
 
 
 @contextlib.contextmanager
-def simulator(seed: int, size: str = "small") -> Generator[tuple[str, str]]:
-    """Run the simulated provider APIs in a child process; yields (base URL, token)."""
+def simulator(seed: int, size: str = "small", chaos: bool = True) -> Generator[tuple[str, str]]:
+    """Run the simulated provider APIs in a child process; yields (base URL, token). With `chaos` (the
+    demo's default) they fail now and then as real systems do, and the connector's retries are exercised."""
     run_dir = settings.state_dir() / "simulator"
     run_dir.mkdir(parents=True, exist_ok=True)
     port_file, token_file = run_dir / "port", run_dir / "token"
@@ -40,7 +41,7 @@ def simulator(seed: int, size: str = "small") -> Generator[tuple[str, str]]:
     argv = [
         sys.executable, "-m", "probation_evidence.simulator", "serve", "--port", "0",
         "--port-file", str(port_file), "--token-file", str(token_file), "--seed", str(seed), "--size", size,
-        "--chaos",
+        *(["--chaos"] if chaos else []),
     ]  # fmt: skip
     process = subprocess.Popen(argv)
     try:
@@ -68,11 +69,11 @@ def ensure_dbt_manifest(env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def drop_provider_files(as_at: date, seed: int) -> None:
+def drop_provider_files(as_at: date, seed: int, size: str = "small") -> None:
     """The file-drop families' providers deliver their files (with late, missing and messy ones)."""
     from probation_evidence.simulator.drops import write_drops
 
-    records = write_drops(settings.drops_dir(), seed, as_at)
+    records = write_drops(settings.drops_dir(), seed, as_at, size)
     dropped = [r for r in records if not r.is_missing]
     late = sum(r.is_late for r in dropped)
     say(
@@ -81,11 +82,11 @@ def drop_provider_files(as_at: date, seed: int) -> None:
     )
 
 
-def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int) -> None:
+def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int, size: str = "small") -> None:
     """Run every DAG end to end through Airflow for one as-at date: ingest, transform, publish."""
     warehouse.bootstrap(url)
-    drop_provider_files(as_at, seed)
-    with simulator(seed) as api:
+    drop_provider_files(as_at, seed, size)
+    with simulator(seed, size) as api:
         env = airflow_env.environment(url, api)
         ensure_dbt_manifest(env)
         say("preparing Airflow's metadata database (SQLite)")
@@ -108,11 +109,26 @@ def _calibrate(url: warehouse.WarehouseUrl, seed: int) -> None:
     )
 
 
-def main(as_at: date = settings.DEMO_AS_AT, seed: int | None = None) -> None:
+#: Years of history each size's demo loads: the small demo keeps the standard windows (13 weeks of weekly
+#: returns); the national one loads the national year (52 weeks of weekly returns, 4 quarters, 12 months).
+DEMO_HISTORY_YEARS = {"small": None, "national": 1}
+
+
+def main(
+    as_at: date = settings.DEMO_AS_AT, seed: int | None = None, size: str = "small", history_years: int | None = None
+) -> None:
+    history_years = history_years or DEMO_HISTORY_YEARS[size]
+    if history_years:
+        # Read by the simulator (in this process and its API child) and by every Airflow task.
+        os.environ[settings.HISTORY_YEARS_ENV] = str(history_years)
+    say(
+        f"simulated providers: {size} size, "
+        + (f"{history_years} year(s) of history" if history_years else "standard windows")
+    )
     embedded = not os.environ.get("WAREHOUSE_URL")
     say("starting the embedded warehouse" if embedded else "using the warehouse in WAREHOUSE_URL")
     url = warehouse.resolve(start=True)
-    run_pipeline(url, as_at, seed or settings.simulator_seed())
+    run_pipeline(url, as_at, seed or settings.simulator_seed(), size)
     _calibrate(url, seed or settings.simulator_seed())
     packs = sorted(settings.packs_dir().rglob("*.html"))
     print()

@@ -9,8 +9,20 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-#: How many periods back each frequency looks from the as-at date.
+from probation_evidence import settings
+
+#: How many periods back each frequency looks from the as-at date (the standard windows).
 LOOKBACK = {"snapshot": 1, "weekly": 13, "monthly": 12, "quarterly": 4}
+#: Periods in a year, for a run told to expect whole years of history (`settings.history_years`).
+PER_YEAR = {"snapshot": 0, "weekly": 52, "monthly": 12, "quarterly": 4}
+
+
+def lookback(frequency: str) -> int:
+    """How many periods of `frequency` a run expects: the standard window, or whole years when set."""
+    if frequency not in LOOKBACK:
+        raise ValueError(f"unknown frequency {frequency}")
+    years = settings.history_years()
+    return max(LOOKBACK[frequency], PER_YEAR[frequency] * years) if years else LOOKBACK[frequency]
 
 
 def week_ending(day: date) -> date:
@@ -28,7 +40,7 @@ def _previous_month_end(day: date) -> date:
 
 def expected_periods(frequency: str, as_at: date, count: int | None = None) -> list[date]:
     """Period end dates on or before `as_at`, oldest first. Only complete periods are expected."""
-    count = count or LOOKBACK[frequency]
+    count = count or lookback(frequency)
     if frequency == "snapshot":
         return [as_at]
     if frequency == "weekly":

@@ -113,6 +113,22 @@ def state_folders(root: Path) -> dict[str, str]:
     }
 
 
+#: How many years of history each ingest run looks back over; unset, the standard windows apply (13 weeks, 12
+#: months, 4 quarters). A first load of a provider's history, the national demo (one year) and the scale
+#: benchmark (1 to 8 years) set it.
+HISTORY_YEARS_ENV = "PROBATION_EVIDENCE_HISTORY_YEARS"
+
+
+def history_years() -> int | None:
+    """Years of history each run expects (`PROBATION_EVIDENCE_HISTORY_YEARS`), or None for the standard windows."""
+    value = os.environ.get(HISTORY_YEARS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{HISTORY_YEARS_ENV} must be a whole number of years, 1 or more (got {value!r})")
+    return int(value)
+
+
 def api_max_pages() -> int:
     """Pages fetched for one provider API entity before its pagination is declared endless (default 10,000:
     five million records at the default page size)."""
