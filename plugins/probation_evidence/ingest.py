@@ -7,7 +7,10 @@ slice is recorded and reported, never allowed to stop the provider's other slice
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from collections.abc import Generator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +39,26 @@ def expected_submissions(family: str, run_date: date) -> list[tuple[Contract, da
     return [(c, period) for c in family_contracts(family) for period in expected_periods(c.frequency, run_date)]
 
 
+class StageClock:
+    """Seconds spent per stage of one task (fetching or reading the source, landing), summed over its slices:
+    returned with the task's result, so a slow run shows where its time went (and the scale benchmark
+    splits extract from land with it)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {"extract": 0.0, "land": 0.0}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Generator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: round(value, 3) for name, value in self.seconds.items()}
+
+
 def _error(contract: Contract, period: date, path: str, reason: str) -> dict:
     return {"entity": contract.entity, "period_end_date": period.isoformat(), "path": path, "reason": reason}
 
@@ -54,6 +77,7 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
 
     root = root or settings.landing_dir()
     manifests, errors = [], []
+    clock = StageClock()
     broken: SourceError | None = None
     for contract, period in expected_submissions(family, run_date):
         url = entity_url(base_url, provider_id, contract.entity)
@@ -62,7 +86,8 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
             errors.append(_error(contract, period, url, reason))
             continue
         try:
-            table = fetch_entity(base_url, token, provider_id, contract.entity, period)
+            with clock.stage("extract"):
+                table = fetch_entity(base_url, token, provider_id, contract.entity, period)
         except SourceError as error:
             errors.append(_error(contract, period, error.url, str(error)))
             broken = error if error.host_level else None
@@ -72,12 +97,14 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
             errors.append(_error(contract, period, url, f"{type(error).__name__}: {error}"))
             continue
         try:
-            manifest = land_table(table, contract, provider_id, period, root)
+            with clock.stage("land"):
+                manifest = land_table(table, contract, provider_id, period, root)
         except OSError as error:
             errors.append(_error(contract, period, url, f"landing failed: {error}"))
             continue
         manifests.append({**manifest.to_dict(), "received_at": None})
-    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors}
+    return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors,
+            "seconds": clock.to_dict()}  # fmt: skip
 
 
 def _unexpected_drop(drop, file_name: str, family: str, run_date: date):
@@ -132,6 +159,7 @@ def extract_files(family: str, provider_id: str, run_date: date, drops=None, roo
     expected = {(c.entity, period): c for c, period in expected_submissions(family, run_date)}
     found = survey(drops_root, family, provider_id, settle_seconds=settings.drop_settle_seconds())
     manifests, errors, events = [], [], list(found.events)
+    clock = StageClock()
     for drop in found.files:
         contract = expected.get((drop.entity, drop.period))
         if contract is None:
@@ -139,19 +167,21 @@ def extract_files(family: str, provider_id: str, run_date: date, drops=None, roo
             events += [event] if event else []
             continue
         try:
-            table = read_drop_file(drop.path, contract)
+            with clock.stage("extract"):
+                table = read_drop_file(drop.path, contract)
         except FileDropError as error:
             errors.append(_error(contract, drop.period, str(drop.path), str(error)))
             continue
         try:
-            manifest = land_table(table, contract, provider_id, drop.period, root).to_dict()
+            with clock.stage("land"):
+                manifest = land_table(table, contract, provider_id, drop.period, root).to_dict()
         except OSError as error:  # a full disk or a dead mount fails this slice, not the provider's others
             errors.append(_error(contract, drop.period, str(drop.path), f"could not be landed: {error}"))
             continue
         manifests.append({**manifest, "received_at": drop.received_at.isoformat()})
     drop_events = [e.to_dict() for e in sorted(events, key=lambda e: (e.file_name, e.event))]
     return {"family": family, "provider_id": provider_id, "manifests": manifests, "errors": errors,
-            "drop_events": drop_events}  # fmt: skip
+            "drop_events": drop_events, "seconds": clock.to_dict()}  # fmt: skip
 
 
 def load_extracted(warehouse_url: str, extracted: dict, root=None) -> dict:
@@ -172,6 +202,7 @@ def load_extracted(warehouse_url: str, extracted: dict, root=None) -> dict:
     log = logging.getLogger(__name__)
     results, errors = [], list(extracted["errors"])
     conn = None
+    started = time.perf_counter()
     try:
         for data in extracted["manifests"]:
             manifest = Manifest.from_dict(data)
@@ -192,7 +223,8 @@ def load_extracted(warehouse_url: str, extracted: dict, root=None) -> dict:
     finally:
         if conn is not None:
             conn.close()
-    return {**extracted, "results": results, "errors": errors}
+    seconds = {**extracted.get("seconds", {}), "load": round(time.perf_counter() - started, 3)}
+    return {**extracted, "results": results, "errors": errors, "seconds": seconds}
 
 
 def _status(received_at: datetime | None, due: date, run_date: date, loaded: bool) -> str:

@@ -58,6 +58,9 @@ def test_every_expected_submission_is_accounted_for(drops, warehouse_url, conn, 
     assert summary["failed"] == 0
     for result in loaded["results"]:
         assert result["rows_landed"] == result["rows_loaded"] + result["rows_quarantined"]
+    # Where the provider's time went travels with the result (XCom): reading the files, landing, loading.
+    assert set(loaded["seconds"]) == {"extract", "land", "load"}
+    assert all(seconds > 0 for seconds in loaded["seconds"].values())
 
 
 def test_an_unreadable_file_fails_its_slice_only(drops, warehouse_url, conn, tmp_path):

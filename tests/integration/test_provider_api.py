@@ -503,6 +503,8 @@ def test_one_entitys_failure_fails_only_its_slice(scripted, tmp_path) -> None:
     assert extracted["errors"][0]["path"].startswith(f"{url}/v1/providers/N07/staff?")
     landed = {m["entity"] for m in extracted["manifests"]}
     assert landed == {c.entity for c in CONTRACTS.values() if c.source == "staffing"} - {"staff"}
+    assert set(extracted["seconds"]) == {"extract", "land"}  # the failed slice's fetch counts too
+    assert extracted["seconds"]["extract"] > 0 and extracted["seconds"]["land"] > 0
 
 
 def test_refused_token_fails_every_slice_after_one_request(scripted, tmp_path) -> None:
