@@ -413,8 +413,8 @@ def _start(url, port: int, as_at: date, seed: int, timeout_s: float, quiet: bool
     ensure_wal(airflow_env.airflow_home() / "airflow.db")
     import_connections(env, airflow_env.api_connections(*api))
     airflow = str(Path(sys.executable).with_name("airflow"))
-    for name in SERVICES:
-        _spawn(name, [airflow, name], env)
+    for name in SERVICES:  # each under a supervisor that restarts it if it dies (`supervise` says why)
+        _spawn(name, [sys.executable, "-m", "probation_evidence.supervise", "--", airflow, name], env)
     stack = Stack(port=port, simulator_url=api[0])
     _info_file().write_text(json.dumps({"port": port, "simulator_url": api[0]}))
     say(f"==> started {', '.join(SERVICES)} (logs in {stack_dir()}); waiting for the API and the DAGs")

@@ -1,0 +1,59 @@
+"""The local stack's services are restarted when they die, and stop for good when told to."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from probation_evidence.supervise import supervise
+
+#: A service that fails on its first start (as the scheduler does on a StaleDataError) and then runs.
+FLAKY = """
+import pathlib, sys, time
+marker = pathlib.Path(sys.argv[1])
+starts = int(marker.read_text()) + 1 if marker.exists() else 1
+marker.write_text(str(starts))
+if starts == 1:
+    sys.exit(3)
+time.sleep(60)
+"""
+
+
+def test_a_service_that_dies_is_started_again_and_stops_without_a_restart_when_told(tmp_path):
+    marker = tmp_path / "starts"
+    wrapper = subprocess.Popen(
+        [sys.executable, "-m", "probation_evidence.supervise", "--", sys.executable, "-c", FLAKY, str(marker)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and marker.read_text() == "2") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.read_text() == "2", "the service that exited with 3 was not started again"
+    wrapper.send_signal(signal.SIGTERM)
+    assert wrapper.wait(timeout=30) != 0  # the child's status on SIGTERM, not a clean exit
+    output = wrapper.stdout.read()
+    assert "exited with 3; restarting in 1 s" in output
+    assert marker.read_text() == "2", "told to stop, it must not start the service again"
+    assert not [pid for pid in _session(wrapper.pid) if pid != os.getpid()], "the service outlived its supervisor"
+
+
+def test_a_clean_exit_is_not_restarted_and_too_many_failures_give_up():
+    assert supervise([sys.executable, "-c", "pass"]) == 0
+    started = time.monotonic()
+    assert supervise([sys.executable, "-c", "import sys; sys.exit(5)"], max_restarts=1, window_s=60) == 5
+    assert time.monotonic() - started < 20  # one restart (1 s wait), then it gave up
+
+
+def _session(sid: int) -> list[int]:
+    from probation_evidence.stack import _session as members
+
+    return members(sid)
+
+
+def test_the_callers_signal_handlers_are_put_back():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    supervise([sys.executable, "-c", "pass"])
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
