@@ -69,24 +69,27 @@ def open_backfills(airflow, dag_id: str) -> int:
 
 
 def backfill(airflow, dag_id: str, reprocess: str, conf: dict | None = None) -> None:
-    """The runbook's command. On the local SQLite metadata, a write that began as a read is refused at once
-    ("database is locked", no busy wait) when the scheduler committed meanwhile; the command then rolled
-    back, and is run again, as docs/operations.md says to. Never retried if it did create a backfill."""
+    """The runbook's command, retried as docs/operations.md says. On the local SQLite metadata a write
+    that began as a read is refused at once ("database is locked", no busy wait) when the scheduler
+    committed meanwhile. Each date's run is written in a savepoint, and on SQLite (pysqlite) releasing it
+    commits, so a command refused part-way leaves a backfill holding the dates written before the refusal.
+    The scheduler runs those; once it marks that backfill complete, the same command is run again."""
     args = ["backfill", "create", "--dag-id", dag_id, "--from-date", FROM_DATE, "--to-date", TO_DATE]
     args += ["--max-active-runs", "1", "--reprocess-behavior", reprocess]
     if conf:
         args += ["--dag-run-conf", json.dumps(conf)]
     env = stack.environment(airflow.warehouse_url, airflow.stack.port)
     for attempt in range(1, 4):
-        already_open = open_backfills(airflow, dag_id)
         result = airflow_env.airflow(args, env, check=False, capture=True)
         if result.returncode == 0:
             return
         output = result.stdout[-3000:] + result.stderr[-3000:]
-        if open_backfills(airflow, dag_id) > already_open:
-            return  # created, then failed after: the scheduler runs it; the runs are checked below
         if "database is locked" not in output or attempt == 3:
             raise AssertionError(f"airflow {' '.join(args)} failed (attempt {attempt}):\n{output}")
+        # Airflow refuses a second backfill of a DAG while one is open: let a partial one finish first.
+        airflow.wait_until(
+            f"the partial {dag_id} backfill to complete", lambda: open_backfills(airflow, dag_id) == 0, [dag_id]
+        )
         time.sleep(2)
 
 

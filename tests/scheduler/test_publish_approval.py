@@ -42,10 +42,12 @@ def approve_or_reject(airflow, inspection_id: str, option: str) -> dict:
 
     def asked():
         found = airflow.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/hitlDetails")
-        return found["hitl_details"] if found["total_entries"] else None
+        # The detail row is written while the task is still running; it waits once Airflow has parked it.
+        parked = [d for d in found["hitl_details"] if d["task_instance"]["state"] == "awaiting_input"]
+        return parked or None
 
     (detail,) = airflow.wait_until(f"{run_id} to ask for approval", asked, [DAG_ID])
-    assert detail["task_instance"]["state"] == "awaiting_input" and not detail["response_received"]
+    assert not detail["response_received"]
     assert inspection_id in detail["subject"] and "requested" in detail["body"]
     before = latest_versions(airflow.warehouse_url)
     staged = sorted(p.name for p in (settings.pack_staging_dir() / inspection_id).iterdir())
