@@ -1,6 +1,6 @@
 """The whole pipeline at 1x, 2x, 4x and 8x national size: time per stage, rows loaded, peak memory.
 
-    .venv/bin/python benchmarks/scale_benchmark.py [--factors 1,2,4,8] [--chaos] [--table]
+    .venv/bin/python benchmarks/scale_benchmark.py [--factors 1,2,4,8] [--chaos] [--no-increment] [--merge] [--table]
 
 Size grows with HISTORY, not providers: factor k is the national simulation (12 regions, ~20k staff) with k
 years of history (`PROBATION_EVIDENCE_HISTORY_YEARS=k`): 52k weeks of weekly returns and 4k quarters of
@@ -16,10 +16,16 @@ DAG through `DAG.test()` in one process (`dag_runner`). Stages come from the run
 - dbt build: the `transform_warehouse` run, start to end;
 - publish: the `publish_evidence_packs` run, start to end (per pack: each `render_pack` task's duration);
 - other: the rest of the ingest DAGs' wall time (Airflow's own work, `record_submissions`, checks).
+Then, unless `--no-increment`, a one-week increment: the next week of every provider's weekly returns is
+landed and loaded by the real loader, and `transform_warehouse` runs again (a fresh DAG run, the next
+day). Its span is set against the full build's (`increment.ratio_to_full`; the target is <= 0.10). The
+marts and the incremental models after it are then compared, row for row (count and md5 of the ordered
+rows), with a plain `dbt build --full-refresh` of the same data.
 Memory is sampled every 0.25 s over the pipeline's process tree (the benchmark itself, the DAG runner and
 its children, the simulator): `peak_rss_mb` is the largest single process, `peak_tree_rss_mb` the largest
 sum. PostgreSQL's own processes are not counted. Results go to `benchmarks/results/scale.json`; a benchmark
-records, it does not judge: the exit status never depends on speed.
+records, it does not judge: the exit status never depends on speed. `--merge` keeps the results of the
+factors not run this time from the file (they say when each was measured).
 """
 
 from __future__ import annotations
@@ -36,13 +42,13 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import airflow_env, demo, settings, warehouse  # noqa: E402
+from probation_evidence import airflow_env, dbt_runner, demo, landing, loading, settings, warehouse  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench_scale"
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -165,7 +171,9 @@ def _pack_files(packs: Path) -> dict:
     }
 
 
-def run_factor(server: warehouse.WarehouseUrl, factor: int, root: Path, chaos: bool, seed: int) -> dict:
+def run_factor(
+    server: warehouse.WarehouseUrl, factor: int, root: Path, chaos: bool, seed: int, increment: bool = True
+) -> dict:
     """The pipeline once at `factor` years of national history; its stages, rows, memory and packs."""
     os.environ.update({**settings.state_folders(root), settings.HISTORY_YEARS_ENV: str(factor)})
     url = warehouse.fresh_database(server, BENCH_DB)
@@ -188,6 +196,7 @@ def run_factor(server: warehouse.WarehouseUrl, factor: int, root: Path, chaos: b
     stages = _airflow_stages(airflow_env.airflow_home() / "airflow.db")
     renders = stages.pop("_render_pack_s")
     slowest = stages.pop("_slowest_dbt_tasks")
+    counts, packs = _warehouse_counts(url), _pack_files(settings.packs_dir())
     return {
         "factor": factor,
         "history_years": factor,
@@ -198,14 +207,105 @@ def run_factor(server: warehouse.WarehouseUrl, factor: int, root: Path, chaos: b
         "simulate_s": round(simulate_s, 1),
         "prepare_s": round(prepared - started - simulate_s, 1),
         "stages_s": {stage: round(stages[stage], 1) for stage in STAGES},
-        **_warehouse_counts(url),
+        **counts,
         "peak_rss_mb": round(memory.peak_process_mb),
         "peak_rss_process": memory.peak_process_name,
         "peak_tree_rss_mb": round(memory.peak_tree_mb),
         "render_pack_s_median": round(statistics.median(renders), 2) if renders else None,
         "render_pack_s_max": round(max(renders), 2) if renders else None,
-        **_pack_files(settings.packs_dir()),
+        **packs,
         "slowest_dbt_tasks": slowest,
+        "increment": run_increment(url, stages["dbt_build"], seed) if increment else None,
+    }
+
+
+def _run_span(airflow_db: Path, dag_id: str) -> float:
+    """The latest run of `dag_id`: its tasks' first start to last end, in seconds."""
+    with sqlite3.connect(airflow_db) as db:
+        start, end = db.execute(
+            "select min(start_date), max(end_date) from task_instance where dag_id = ? and run_id = "
+            "(select run_id from dag_run where dag_id = ? order by id desc limit 1)",
+            [dag_id, dag_id],
+        ).fetchone()
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _digests(url: warehouse.WarehouseUrl) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the ordered rows of every mart and of every incremental model's table."""
+    import psycopg
+    from psycopg import sql
+
+    manifest = json.loads((settings.dbt_project_dir() / "target" / "manifest.json").read_text())
+    incremental = {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    }
+    with psycopg.connect(url.url()) as conn:
+        marts = conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema = 'marts' and table_type = 'BASE TABLE'"
+        ).fetchall()
+        result = {}
+        for schema, name in sorted({*map(tuple, marts), *incremental}):
+            query = sql.SQL(
+                "select count(*), md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from {}.{} as t"
+            ).format(sql.Identifier(schema), sql.Identifier(name))
+            result[f"{schema}.{name}"] = tuple(conn.execute(query).fetchone())
+    return result
+
+
+def run_increment(url: warehouse.WarehouseUrl, full_build_s: float, seed: int) -> dict:
+    """One more week of weekly returns, loaded; the transform again: its time against the full build's, and
+    its result against a full rebuild of the same data."""
+    import psycopg
+    import pyarrow as pa
+
+    from probation_evidence import contracts, ingest
+    from probation_evidence.simulator.workload import generate_weekly_caseload
+
+    contract = contracts.get_contract("workload", "weekly_caseload")
+    with psycopg.connect(url.url()) as conn:
+        last = conn.execute("select max(week_ending_date) from raw.workload_weekly_caseload").fetchone()[0]
+    week = last + timedelta(weeks=1)
+    root = settings.landing_dir()
+    manifests = [
+        landing.land_table(
+            pa.Table.from_pylist(generate_weekly_caseload(seed, week, provider_id, size="national")),
+            contract, provider_id, week, root,
+        )
+        for provider_id in ingest.provider_ids()
+    ]  # fmt: skip
+    with psycopg.connect(url.url()) as conn:
+        rows = sum(loading.load_landed_file(conn, manifest, root).rows_loaded for manifest in manifests)
+    env = airflow_env.environment(url)
+    day = (settings.DEMO_AS_AT + timedelta(days=1)).isoformat()
+    runner = [sys.executable, "-m", "probation_evidence.dag_runner", day, "transform_warehouse"]
+    if subprocess.run(runner, env=env, check=False).returncode != 0:
+        raise RuntimeError("the increment's transform run failed: its output is above")
+    increment_s = _run_span(airflow_env.airflow_home() / "airflow.db", "transform_warehouse")
+    after_increment = _digests(url)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-dbt-") as target:
+        os.environ.update({"DBT_TARGET_PATH": target, "DBT_LOG_PATH": target})
+        try:
+            started = time.monotonic()
+            dbt_runner.run(["build", "--full-refresh"], url=url)
+            rebuild_s = time.monotonic() - started
+        finally:
+            for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
+                os.environ.pop(name, None)
+    rebuilt = _digests(url)
+    differing = sorted(name for name in rebuilt if after_increment.get(name) != rebuilt[name])
+    return {
+        "week": week.isoformat(),
+        "rows_loaded": rows,
+        "transform_s": round(increment_s, 1),
+        "full_transform_s": round(full_build_s, 1),
+        "ratio_to_full": round(increment_s / full_build_s, 3),
+        "plain_dbt_full_refresh_s": round(rebuild_s, 1),
+        "tables_compared": len(rebuilt),
+        "equal_to_full_rebuild": not differing,
+        "differing_tables": differing,
     }
 
 
@@ -259,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chaos", action="store_true", help="let the simulated APIs fail now and then, as the demo")
     parser.add_argument("--seed", type=int, default=settings.DEMO_SEED)
     parser.add_argument("--table", action="store_true", help="print the last results as a Markdown table, run nothing")
+    parser.add_argument("--no-increment", action="store_true", help="skip the one-week increment after each size")
+    parser.add_argument("--merge", action="store_true", help="keep the file's results for the factors not run")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.table:
@@ -272,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> {factor}x national ({factor} year(s) of history)", flush=True)
         folder = tmp / f"{factor}x"
         try:
-            run = run_factor(server, factor, folder, args.chaos, args.seed)
+            run = run_factor(server, factor, folder, args.chaos, args.seed, increment=not args.no_increment)
         except Exception as error:  # noqa: BLE001 - a failed size is reported; the others still count
             print(f"==> {factor}x failed: {error}; state kept in {folder}", flush=True)
             failures.append({"factor": factor, "error": str(error)[:500], "kept_in": str(folder)})
@@ -283,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     warehouse.drop_database(server, BENCH_DB)
     if not failures:
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.merge and args.output.exists():
+        measured = {r["factor"] for r in runs}  # a size that failed this time keeps its earlier figures
+        kept = [r for r in json.loads(args.output.read_text())["runs"] if r["factor"] not in measured]
+        runs = sorted([*kept, *runs], key=lambda r: r["factor"])
+        factors = [r["factor"] for r in runs]
     document = {
         "description": "the whole pipeline (make demo's DAG.test path) at k years of national history, k = "
         + ", ".join(str(f) for f in factors),
