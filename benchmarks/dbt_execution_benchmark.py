@@ -347,7 +347,6 @@ def raw_tables(env: dict[str, str]) -> set[str]:
 def marts_digest(url: warehouse.WarehouseUrl) -> dict:
     """Row count and md5 of every table and view in `marts` (rows in a stable order)."""
     import psycopg
-    from psycopg import sql
 
     digest = {}
     with psycopg.connect(url.url()) as conn:
@@ -355,10 +354,7 @@ def marts_digest(url: warehouse.WarehouseUrl) -> dict:
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
         ).fetchall()
         for (name,) in names:
-            query = sql.SQL(
-                "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{} as t"
-            ).format(sql.Identifier(name))
-            count, md5 = conn.execute(query).fetchone()
+            count, md5 = warehouse.table_digest(conn, "marts", name)
             digest[name] = {"rows": count, "md5": md5}
     return digest
 

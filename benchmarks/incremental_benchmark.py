@@ -121,10 +121,7 @@ def table_digest(url: warehouse.WarehouseUrl) -> tuple[int, str]:
     import psycopg
 
     with psycopg.connect(url.url()) as conn:
-        return conn.execute(
-            "select count(*), md5(coalesce(string_agg(t::text, '|' order by t.indicator_count_id), ''))"
-            f" from intermediate.{MODEL} as t"
-        ).fetchone()
+        return warehouse.table_digest(conn, "intermediate", MODEL)
 
 
 def row_count(url: warehouse.WarehouseUrl) -> int:

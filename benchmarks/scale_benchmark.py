@@ -233,7 +233,6 @@ def _run_span(airflow_db: Path, dag_id: str) -> float:
 def _digests(url: warehouse.WarehouseUrl) -> dict[str, tuple[int, str]]:
     """Row count and md5 of the ordered rows of every mart and of every incremental model's table."""
     import psycopg
-    from psycopg import sql
 
     manifest = json.loads((settings.dbt_project_dir() / "target" / "manifest.json").read_text())
     incremental = {
@@ -246,13 +245,10 @@ def _digests(url: warehouse.WarehouseUrl) -> dict[str, tuple[int, str]]:
             "select table_schema, table_name from information_schema.tables"
             " where table_schema = 'marts' and table_type = 'BASE TABLE'"
         ).fetchall()
-        result = {}
-        for schema, name in sorted({*map(tuple, marts), *incremental}):
-            query = sql.SQL(
-                "select count(*), md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from {}.{} as t"
-            ).format(sql.Identifier(schema), sql.Identifier(name))
-            result[f"{schema}.{name}"] = tuple(conn.execute(query).fetchone())
-    return result
+        return {
+            f"{schema}.{name}": warehouse.table_digest(conn, schema, name)
+            for schema, name in sorted({*map(tuple, marts), *incremental})
+        }
 
 
 def run_increment(url: warehouse.WarehouseUrl, full_build_s: float, seed: int) -> dict:

@@ -348,6 +348,19 @@ def bootstrap_files() -> list[Path]:
     return sorted((settings.sql_dir() / "bootstrap").glob("*.sql"))
 
 
+def table_digest(conn, schema: str, table: str, columns: list[str] | None = None) -> tuple[int, str]:
+    """Row count and md5 of a table's rows (or of `columns` of them) in text order: two tables with equal
+    digests hold the same rows. `conn` is a psycopg connection."""
+    from psycopg import sql
+
+    selected = sql.SQL(", ").join(map(sql.Identifier, columns)) if columns else sql.SQL("*")
+    query = sql.SQL(
+        "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from (select {} from {}.{}) as t"
+    ).format(selected, sql.Identifier(schema), sql.Identifier(table))
+    count, md5 = conn.execute(query).fetchone()
+    return count, md5
+
+
 def drop_database(server: WarehouseUrl, name: str) -> None:
     """Drop the database `name` on the server if it is there, ending any session still in it."""
     import psycopg

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from probation_evidence import airflow_env, stack
+from probation_evidence import airflow_env, stack, warehouse
 
 #: Beyond the suite's 900 s default: a dbt rebuild under the scheduler is minutes on a busy two-core machine.
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.warehouse, pytest.mark.timeout(2400)]
@@ -35,7 +35,6 @@ RUN_TIME_COLUMNS: dict[str, set[str]] = {}
 def snapshot(url: str) -> dict[str, tuple[int, str]]:
     """Row count and md5 of the ordered rows of every table in the raw, audit and marts schemas."""
     import psycopg
-    from psycopg import sql
 
     result = {}
     with psycopg.connect(url) as conn:
@@ -55,11 +54,7 @@ def snapshot(url: str) -> dict[str, tuple[int, str]]:
                 )
                 if row[0] not in RUN_TIME_COLUMNS.get(name, set())
             ]
-            query = sql.SQL(
-                "select count(*), md5(coalesce(string_agg(r::text, E'\\n' order by r::text), ''))"
-                " from (select {} from {}.{}) as r"
-            ).format(sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(schema), sql.Identifier(table))
-            result[name] = tuple(conn.execute(query).fetchone())
+            result[name] = warehouse.table_digest(conn, schema, table, columns)
     return result
 
 
