@@ -1,5 +1,5 @@
-"""How to run the dbt project: Cosmos per-node tasks (today), Cosmos watcher mode, and plain `dbt build`,
-on the same warehouse, in one run.
+"""How to run the dbt project: Cosmos per-node tasks (the baseline), Cosmos watcher mode (the project's DAG
+since this comparison), and plain `dbt build`, on the same warehouse, in one run.
 
     .venv/bin/python benchmarks/dbt_execution_benchmark.py [--rounds 5] [--size small|national] [--modes A,B,C]
     .venv/bin/python benchmarks/dbt_execution_benchmark.py --probe-unwired 240   # see "dag.test and watcher"
@@ -9,13 +9,14 @@ One warehouse database of its own (`pe_bench_dbt_execution`) is loaded once the 
 bootstrap, the simulated providers' file drops and APIs, and the seven ingest DAGs through
 `probation_evidence.dag_runner`. Then the same dbt project is built on the same raw data by each mode:
 
-A. the baseline: today's `transform_warehouse` DAG (Cosmos `ExecutionMode.LOCAL`, one task per seed and
-   model, one `dbt test` task after all), run as `make demo` runs it: `python -m probation_evidence.dag_runner
-   <date> transform_warehouse`, i.e. `DAG.test()`, in a process of its own;
-B. the same DAG file with one change, `ExecutionMode.WATCHER` (a producer task runs one `dbt build` of the
-   seeds and models; every seed and model keeps a task, now a sensor reading the producer's per-node
-   results; the `dbt test` task after all is unchanged), generated into a dags folder of its own with its
-   own Airflow metadata database, run the same way;
+A. the baseline: the project's `transform_warehouse` DAG file with `ExecutionMode.LOCAL` instead of
+   `ExecutionMode.WATCHER` and without the producer-first edge (one task per seed and model, each its own
+   dbt process; one `dbt test` task after all), generated into a dags folder of its own with its own
+   Airflow metadata database, run as `make demo` runs a DAG: `python -m probation_evidence.dag_runner <date>
+   <dag>`, i.e. `DAG.test()`, in a process of its own;
+B. the project's DAG as it is, `ExecutionMode.WATCHER` (a producer task runs one `dbt build` of the seeds
+   and models; every seed and model keeps a task, a sensor reading the producer's per-node results; the
+   same `dbt test` task after all), run the same way;
 C. plain `dbt build --select path:seeds path:models` (seeds, models, their data and unit tests), no Airflow,
    same profile (transformer role, 4 threads).
 
@@ -32,9 +33,9 @@ every run: other jobs may share the machine.
 dag.test and watcher: `DAG.test()` runs ready tasks one at a time in one process. In a `DbtTaskGroup` the
 watcher sensors of the root seeds and models do not depend on the producer, so `DAG.test()` may start a
 sensor first, which then waits (deferred, its trigger run inline) for a producer that cannot start until
-the sensor ends. B therefore adds `producer >> every other task of the group` to its generated DAG; under
-the real scheduler (triggerer running) that edge is not needed and would only delay the sensors.
-`--probe-unwired SECONDS` runs B once without the edge, with a time limit, and records what happened.
+the sensor ends. The project's DAG therefore makes the producer upstream of the root sensors
+(`sensors_after_producer`). `--probe-unwired SECONDS` runs B once without that edge, with a time limit,
+and records what happened.
 
 Honours `WAREHOUSE_URL`; otherwise the project's embedded PostgreSQL is started. State folders, Airflow
 homes, dbt target folders and logs go to a temporary folder, never the project's. Results go to
@@ -65,6 +66,8 @@ from probation_evidence import airflow_env, dbt_runner, demo, lineage, settings,
 BENCH_DB = "pe_bench_dbt_execution"
 RESULTS = ROOT / "benchmarks" / "results" / "dbt_execution.json"
 BASE_DAG = "transform_warehouse"
+#: The line of the project's DAG that makes the watcher's producer upstream of the root sensors.
+WIRING = "    sensors_after_producer(dbt_build)\n"
 GROUP = "dbt_build"
 SELECTION = ["path:seeds", "path:models"]
 RUN_TIMEOUT_S = 1800
@@ -74,15 +77,18 @@ RESULT_MARK = "DBT_EXECUTION_BENCH_RESULT "
 #: lineage column is measured in each run).
 MODES = {
     "A": {
-        "name": "Cosmos per-node tasks (ExecutionMode.LOCAL, today)",
-        "dag_id": BASE_DAG,
+        "name": "Cosmos per-node tasks (ExecutionMode.LOCAL, the baseline)",
+        "dag_id": "transform_warehouse_per_node",
+        "substitutions": [
+            ("execution_mode=ExecutionMode.WATCHER", "execution_mode=ExecutionMode.LOCAL"),
+            (WIRING, ""),
+        ],
         "per_model_visibility": "yes: one task per seed and model, green or red as each finishes",
         "retries_per_model": "yes: each task's retry re-runs `dbt run/seed --select <node>` (retries=2)",
     },
     "B": {
         "name": "Cosmos watcher (ExecutionMode.WATCHER, one dbt build + per-node sensors), tests after all",
-        "dag_id": "transform_warehouse_watcher",
-        "substitutions": [("execution_mode=ExecutionMode.LOCAL", "execution_mode=ExecutionMode.WATCHER")],
+        "dag_id": BASE_DAG,
         "per_model_visibility": (
             "yes: one sensor task per seed and model, resolved as the producer's dbt build reports each node"
             " (under the real scheduler, deferred to the triggerer, polling every 10 s by default)"
@@ -99,16 +105,6 @@ MODES = {
         "retries_per_model": "no: a retry re-runs the whole build (or `dbt retry` by hand)",
     },
 }
-
-#: Makes the producer upstream of every other task of the group, so DAG.test() (one task at a time) never
-#: starts a sensor before the producer. Appended to the DAG function of the generated file.
-PRODUCER_FIRST = f"""
-    # Added by benchmarks/dbt_execution_benchmark.py for DAG.test(): the producer runs before every sensor.
-    _producer = next(t for t in {GROUP}.children.values() if t.task_id.endswith(".dbt_producer_watcher"))
-    for _task in {GROUP}.children.values():
-        if _task is not _producer and not _task.task_id.endswith("_done") and hasattr(_task, "set_upstream"):
-            _producer >> _task
-"""
 
 
 # In the child process: one DAG run, timed ---------------------------------------------------------------
@@ -199,25 +195,22 @@ def prepare_warehouse(server: warehouse.WarehouseUrl, root: Path, size: str) -> 
     return url, airflow_env.environment(url)
 
 
-def watcher_environment(base_env: dict[str, str], mode: str, root: Path, wired: bool = True) -> dict[str, str]:
-    """A dags folder holding only the generated variant of the transform DAG, and an Airflow home (metadata
-    database) of its own, so the project's DAG and the variant never share a DAG bundle."""
-    spec = MODES[mode]
+def variant_environment(base_env: dict[str, str], mode: str, root: Path, wired: bool = True) -> dict[str, str]:
+    """A dags folder holding only a generated variant of the transform DAG (mode A; or B without the
+    producer-first edge), and an Airflow home (metadata database) of its own, so the project's DAG and the
+    variant never share a DAG bundle."""
+    substitutions = MODES[mode].get("substitutions", []) if wired else [(WIRING, "")]
+    dag_id = MODES[mode]["dag_id"] if wired else f"{BASE_DAG}_unwired"
     source = (ROOT / "dags" / f"{BASE_DAG}.py").read_text()
-    for old, new in [*spec["substitutions"], ("@dag(\n", f'@dag(\n    dag_id="{spec["dag_id"]}",\n')]:
+    for old, new in [*substitutions, ("@dag(\n", f'@dag(\n    dag_id="{dag_id}",\n')]:
         if source.count(old) != 1:
             raise RuntimeError(f"dags/{BASE_DAG}.py changed: {old!r} is not there exactly once")
         source = source.replace(old, new)
-    anchor = "\n\ndef set_marts_state("
-    if wired:
-        if source.count(anchor) != 1:
-            raise RuntimeError(f"dags/{BASE_DAG}.py changed: cannot find where its DAG function ends")
-        source = source.replace(anchor, PRODUCER_FIRST + anchor)
     name = f"{mode}{'' if wired else '-unwired'}"
     dags, home = root / f"dags-{name}", root / f"airflow-{name}"
     dags.mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
-    (dags / f"{spec['dag_id']}.py").write_text(source)
+    (dags / f"{dag_id}.py").write_text(source)
     env = dict(base_env)
     env.update(
         {
@@ -471,17 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"warehouse: {server.masked} (database {BENCH_DB}); temp folder {tmp}", flush=True)
     point_state(tmp)
     prepare_started = time.monotonic()
-    url, env_a = prepare_warehouse(server, tmp, args.size)
-    envs = {"A": env_a}
-    for mode in modes:
-        if MODES[mode].get("substitutions"):
-            envs[mode] = watcher_environment(env_a, mode, tmp)
+    url, project_env = prepare_warehouse(server, tmp, args.size)
+    envs = {mode: variant_environment(project_env, mode, tmp) if MODES[mode].get("substitutions") else project_env
+            for mode in modes if MODES[mode]["dag_id"]}  # fmt: skip
     prepare_s = time.monotonic() - prepare_started
 
     probe = None
     if args.probe_unwired:
         print(f"==> probe: B without the producer-first edge, limit {args.probe_unwired:.0f} s", flush=True)
-        unwired = watcher_environment(env_a, "B", tmp, wired=False)
+        unwired = variant_environment(project_env, "B", tmp, wired=False)
         probe = run_airflow_mode("B", unwired, "2026-09-29T23:00:00", tmp, "probe-unwired", args.probe_unwired)
         text = Path(probe["log"]).read_text(errors="replace").splitlines()
         telling = ("[DAG TEST] starting", "Deferring", "running trigger in line")

@@ -37,8 +37,12 @@ log = logging.getLogger(__name__)
 NAMESPACE = "probation-evidence"
 #: OpenLineage's namespace for a path on a local (or mounted) file system.
 FILE_NAMESPACE = "file"
-#: The custom extractor that names Cosmos's dbt source inputs by their physical table (see lineage_extractors).
-EXTRACTORS = "probation_evidence.lineage_extractors.DbtSourceTablesExtractor"
+#: The custom extractors (semicolon-separated, as `[openlineage] extractors` takes them): Cosmos's dbt source
+#: inputs named by their physical tables, and each watcher sensor's node lineage (see lineage_extractors).
+EXTRACTORS = (
+    "probation_evidence.lineage_extractors.DbtSourceTablesExtractor;"
+    "probation_evidence.lineage_extractors.DbtWatcherNodeExtractor"
+)
 
 #: A dataset as (namespace, name).
 DatasetId = tuple[str, str]

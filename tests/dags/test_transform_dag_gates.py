@@ -48,3 +48,25 @@ def test_passed_only_after_every_dbt_task_and_failed_when_any_fails(dag):
     assert dbt_tasks | {"mark_marts_building"} <= {t.task_id for t in failed.get_flat_relatives(upstream=True)}
     # Both are leaves: when mark_marts_failed succeeds the run still fails (mark_marts_passed did not run).
     assert {task.task_id for task in dag.leaves} == {"mark_marts_passed", "mark_marts_failed"}
+
+
+def test_one_dbt_build_then_every_seed_and_models_sensor(dag):
+    """Watcher mode: one producer task builds every node; each seed and model has a sensor that starts only
+    after the producer has finished (DAG.test() runs one task at a time and would otherwise wait for ever),
+    and only if the marts were marked building."""
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtProducerWatcherOperator
+
+    producer = dag.get_task("dbt_build.dbt_producer_watcher")
+    assert isinstance(producer, DbtProducerWatcherOperator)
+    assert producer.upstream_task_ids == {"mark_marts_building"}
+    assert producer.retry_delay.total_seconds() <= 1, "its retry only restores results and skips"
+    sensors = [task for task in dag.tasks if isinstance(task, DbtConsumerWatcherSensor)]
+    assert len(sensors) > 40
+    after_producer = {t.task_id for t in producer.get_flat_relatives(upstream=False)}
+    assert {s.task_id for s in sensors} <= after_producer
+    roots = [s for s in sensors if producer.task_id in s.upstream_task_ids]
+    assert roots, "the sensors of nodes with no upstream node follow the producer directly"
+    for sensor in roots:
+        assert sensor.upstream_task_ids == {producer.task_id, "mark_marts_building"}, sensor.task_id
+        # After the producer succeeded or skipped (its retry), never after mark_marts_building failed.
+        assert sensor.trigger_rule == "none_failed_min_one_success", sensor.task_id

@@ -4,10 +4,13 @@ node fails with the warehouse up.
 Real Airflow runs of `transform_warehouse` (DAG.test(), as the demo runs it) against the project's
 embedded PostgreSQL, in a state folder of this module's own (never a shared server: a test stops it).
 The warehouse holds one provider's one weekly return (every other raw table empty), so the dbt work is
-small; the time goes on the ~50 tasks' dbt start-up, one after another.
+small. The DAG runs dbt in Cosmos's watcher mode: one producer task builds every node, and a sensor per
+seed and model reports that node's result.
 
-Retries are turned off for these runs: with the server down a retry only fails again after its delay,
-and the promise under test is that the run fails loudly and the next one heals, not retry timing.
+Retries are turned off for these runs, except the producer's: with the server down a retry only fails
+again after its delay, and the promise under test is that the run fails loudly and the next one heals, not
+retry timing. The producer's retry builds nothing (it restores the first try's per-node results and
+skips, after one second), and it is how the sensors learn each node's result after a failed build.
 
 Run by hand, this file is the runner (`python tests/faults/test_transform_faults.py <logical date>
 [<mark-success pattern>]`): one transform run in this process, retries off; it prints the run's id and
@@ -34,9 +37,10 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 DAG_ID = "transform_warehouse"
 PROVIDER = "N07"
 WEEK = date(2026, 9, 27)  # a Sunday
-#: The warehouse is stopped when this many dbt tasks have succeeded and the next one starts: the marts
-#: are then half-built, which is what must never be published.
+#: The warehouse is stopped when the producer's dbt build has finished this many nodes: the marts are then
+#: half-built, which is what must never be published.
 BUILT_BEFORE_STOP = 3
+PRODUCER = "dbt_build.dbt_producer_watcher"
 #: What libpq says when the server is gone: refused (not listening) or ended (stopped mid-session).
 UNREACHABLE = ("Connection refused", "terminating connection", "server closed the connection")
 PASSED = ("passed", "every model built and every dbt test passed")
@@ -142,8 +146,9 @@ def _task_states(airflow_db: Path, run_id: str | None) -> dict[str, str]:
 
 
 class WarehouseStopper(threading.Thread):
-    """Stops the server when `built` dbt tasks of the running DAG run have succeeded and another has
-    started, reading Airflow's record of the run (its SQLite database)."""
+    """Stops the server when the running DAG run's dbt build (the watcher's producer) has reported `built`
+    nodes finished, reading Airflow's record of the run (its SQLite database: the producer's per-node
+    status XComs, `<resource>__<project>__<name>_status`)."""
 
     def __init__(self, server, airflow_db: Path, built: int):
         super().__init__(daemon=True)
@@ -157,16 +162,21 @@ class WarehouseStopper(threading.Thread):
             return None
         try:
             with sqlite3.connect(f"file:{self.airflow_db}?mode=ro", uri=True, timeout=1) as db:
-                rows = db.execute(
-                    "select task_id, state from task_instance where dag_id = ? and task_id like 'dbt_build.%'"
-                    " and run_id = (select max(run_id) from dag_run where dag_id = ? and state = 'running')",
-                    [DAG_ID, DAG_ID],
+                run = "(select max(run_id) from dag_run where dag_id = ? and state = 'running')"
+                producer = db.execute(
+                    f"select state from task_instance where dag_id = ? and task_id = ? and run_id = {run}",
+                    [DAG_ID, PRODUCER, DAG_ID],
+                ).fetchone()
+                keys = db.execute(
+                    f"select key from xcom where dag_id = ? and task_id = ? and run_id = {run}",
+                    [DAG_ID, PRODUCER, DAG_ID],
                 ).fetchall()
         except sqlite3.OperationalError:  # Airflow is writing, or has not made its tables yet
             return None
-        if sum(state == "success" for _, state in rows) < self.built:
+        finished = [key for (key,) in keys if key.endswith("_status") and key.split("__")[0] in {"seed", "model"}]
+        if producer is None or producer[0] != "running" or len(finished) < self.built:
             return None
-        return next((task_id for task_id, state in rows if state == "running"), None)
+        return PRODUCER
 
     def run(self) -> None:
         while not self.done.is_set():
@@ -180,9 +190,10 @@ class WarehouseStopper(threading.Thread):
 
 def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
     """The failure path with the warehouse up: a staging model whose raw table has gone fails, and
-    mark_marts_failed records 'failed' with the task's name over the last good build's 'passed'. Only that
-    model's task runs; the other dbt tasks are recorded as succeeded without running (dag.test's
-    mark_success_pattern), which keeps the run to seconds."""
+    mark_marts_failed records 'failed' with the task's name over the last good build's 'passed'. The
+    producer's build fails on that model; its retry skips, and that model's sensor fails with the node's
+    result. The other sensors are recorded as succeeded without running (dag.test's mark_success_pattern),
+    which keeps the run to seconds."""
     import psycopg
 
     from probation_evidence import contracts, settings
@@ -193,7 +204,7 @@ def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
         conn.execute("insert into audit.marts_state (status, detail) values ('passed', 'the last good build')")
         conn.execute("drop table raw.governance_policies")
     try:
-        pattern = rf"dbt_build\.(?!{victim.removeprefix('dbt_build.')}$).*"
+        pattern = rf"dbt_build\.(?!({victim.removeprefix('dbt_build.')}|dbt_producer_watcher)$).*"
         run = _run_dag(setup.airflow_env(), date(2026, 9, 20), setup.root / "node-failed.log", pattern)
         states = _task_states(setup.airflow_db, run.run_id)
         state = _marts_state(url)
@@ -206,6 +217,7 @@ def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
     print(f"found: marts_state {state}")
     assert run.state == "failed", f"the run failed: see {setup.root / 'node-failed.log'}"
     assert states[victim] == "failed"
+    assert states[PRODUCER] == "skipped", "the producer's build failed, and its retry restored and skipped"
     assert states["mark_marts_passed"] == "upstream_failed", "the marts Asset was not emitted"
     assert states["mark_marts_failed"] == "success"
     assert state == ("failed", f"run {run.run_id} failed: {victim}")
@@ -213,10 +225,11 @@ def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
 
 
 def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_heals(setup):
-    """A thread stops the server (`pg_ctl stop -m fast`, which ends every session) as a dbt task starts
-    with some models already built. The run fails; the failing task's log says the warehouse could not be
-    reached; audit.marts_state is not 'passed' (mark_marts_failed cannot reach the warehouse either, so it
-    stays 'building'), so nothing is published from the half-built marts. After the server is started
+    """A thread stops the server (`pg_ctl stop -m fast`, which ends every session) while the producer's
+    dbt build runs, with some nodes already built. The run fails: the sensors of the built nodes succeed,
+    those of the nodes that could not be built fail, and the log says the warehouse could not be reached;
+    audit.marts_state is not 'passed' (mark_marts_failed cannot reach the warehouse either, so it stays
+    'building'), so nothing is published from the half-built marts. After the server is started
     again, the next run builds every model, every dbt test passes and the state is 'passed'."""
     import psycopg
 
@@ -232,11 +245,13 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     finally:
         stopper.done.set()
         stopper.join()
-    print(f"injected: the warehouse was stopped at {stopper.stopped_at}, as {stopper.victim} started")
-    assert stopper.victim, f"no dbt task started: see {setup.root / 'stopped-run.log'}"
+    print(f"injected: the warehouse was stopped at {stopper.stopped_at}, as {stopper.victim} was building")
+    assert stopper.victim, f"the dbt build was not seen running: see {setup.root / 'stopped-run.log'}"
     states = _task_states(setup.airflow_db, failed.run_id)
     assert failed.state == "failed", f"the run failed: see {setup.root / 'stopped-run.log'}"
-    assert states[stopper.victim] == "failed"
+    sensors = {task: state for task, state in states.items() if task.startswith("dbt_build.") and task != PRODUCER}
+    assert "failed" in sensors.values(), f"a node the build could not reach fails its task: {sensors}"
+    assert "success" in sensors.values(), f"the nodes built before the stop show as built: {sensors}"
     assert states["mark_marts_passed"] == "upstream_failed", "the marts Asset was not emitted"
     errors = [line.strip() for line in failed.log.splitlines() if any(sign in line for sign in UNREACHABLE)]
     assert errors, f"the error says the warehouse could not be reached: see {setup.root / 'stopped-run.log'}"
@@ -245,7 +260,8 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     state = _marts_state(url)
     failed_tasks = sorted(task for task, task_state in states.items() if task_state == "failed")
     print(
-        f"found: run {failed.state}; {len(failed_tasks)} tasks failed, {stopper.victim} among them: {errors[0][:200]}"
+        f"found: run {failed.state}; the producer {states[PRODUCER]}; {len(failed_tasks)} tasks failed"
+        f" ({', '.join(failed_tasks[:3])}...): {errors[0][:200]}"
     )
     print(f"found: marts_state {state}")
     assert state is not None and state[0] == "building", "nothing may publish from the half-built marts"
@@ -269,15 +285,16 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
 
 
 def _run_transform(logical_date: str, mark_success_pattern: str | None = None) -> int:
-    """One run of the transform DAG in this process, retries off (see the module's docstring); tasks
-    matching `mark_success_pattern` are recorded as succeeded without running."""
+    """One run of the transform DAG in this process, retries off but the producer's (see the module's
+    docstring); tasks matching `mark_success_pattern` are recorded as succeeded without running."""
     import pendulum
     from airflow.utils.cli import get_bagged_dag
     from airflow.utils.state import DagRunState
 
     dag = get_bagged_dag(bundle_names=None, dag_id=DAG_ID)
     for task in dag.tasks:
-        task.retries = 0
+        if task.task_id != PRODUCER:
+            task.retries = 0
     run = dag.test(logical_date=pendulum.parse(logical_date, tz="UTC"), mark_success_pattern=mark_success_pattern)
     state = "success" if run is not None and run.state == DagRunState.SUCCESS else "failed"
     print(f"==> run {run.run_id if run is not None else '-'}: {state}", flush=True)

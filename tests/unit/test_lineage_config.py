@@ -37,9 +37,10 @@ def test_events_go_to_a_file_under_the_state_folder_by_default(no_lineage_env):
     airflow = lineage.airflow_config()
     assert airflow["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "probation-evidence"
     assert json.loads(airflow["AIRFLOW__OPENLINEAGE__TRANSPORT"]) == config
-    assert (
-        airflow["AIRFLOW__OPENLINEAGE__EXTRACTORS"] == "probation_evidence.lineage_extractors.DbtSourceTablesExtractor"
-    )
+    assert airflow["AIRFLOW__OPENLINEAGE__EXTRACTORS"].split(";") == [
+        "probation_evidence.lineage_extractors.DbtSourceTablesExtractor",
+        "probation_evidence.lineage_extractors.DbtWatcherNodeExtractor",
+    ]
     assert airflow["AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD"] == "True"
 
 
@@ -204,3 +205,39 @@ def test_renaming_leaves_models_and_other_namespaces_alone_and_is_idempotent(man
     assert once == ["db.raw.staffing_staff", "db.audit.load_batches", "db.raw.staff"]
     assert [d.name for d in rename_sources(found, renames).inputs] == once
     assert found.outputs[0].name == "db.staging.stg_staffing__staff"
+
+
+def test_a_watcher_nodes_lineage_is_its_manifest_dependencies_by_physical_name(manifest):
+    """A sensor's job reads what its node depends on (sources by physical table) and writes its relation."""
+    from probation_evidence.lineage_extractors import node_relations
+
+    inputs, outputs = node_relations(manifest, "model.probation_evidence.stg_staffing__establishment")
+    assert inputs == [("raw", "staffing_establishment")]
+    assert outputs == [("staging", "stg_staffing__establishment")]
+    mart = manifest["nodes"]["model.probation_evidence.fct_indicator_values"]
+    inputs, outputs = node_relations(manifest, mart["unique_id"])
+    assert ("intermediate", "int_indicator_counts_unioned") in inputs
+    assert len(inputs) == len(mart["depends_on"]["nodes"]), "one input per upstream relation, none lost"
+    assert outputs == [("marts", "fct_indicator_values")]
+    seed = next(n for n in manifest["nodes"].values() if n["resource_type"] == "seed")
+    assert node_relations(manifest, seed["unique_id"]) == ([], [(seed["schema"], seed.get("alias") or seed["name"])])
+
+
+def test_an_ephemeral_models_inputs_stand_in_for_it():
+    from probation_evidence.lineage_extractors import node_relations
+
+    def model(name, deps, materialized="table"):
+        return {"resource_type": "model", "schema": "s", "name": name, "config": {"materialized": materialized},
+                "depends_on": {"nodes": deps}}  # fmt: skip
+
+    manifest = {
+        "sources": {"source.p.raw.a": {"schema": "raw", "name": "a", "identifier": "family_a"}},
+        "nodes": {
+            "model.p.eph": model("eph", ["source.p.raw.a", "model.p.base"], "ephemeral"),
+            "model.p.base": model("base", []),
+            "model.p.top": model("top", ["model.p.eph", "model.p.base"]),
+        },
+    }
+    assert node_relations(manifest, "model.p.top") == ([("raw", "family_a"), ("s", "base")], [("s", "top")])
+    assert node_relations(manifest, "model.p.eph") == ([("raw", "family_a"), ("s", "base")], [])
+    assert node_relations(manifest, "model.p.missing") == ([], [])
