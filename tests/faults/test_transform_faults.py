@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -124,14 +124,11 @@ class DagRunOutcome:
     log: str
 
 
-def _run_dag(env: dict, logical_date: date, log_path: Path, mark_success_pattern: str = "") -> DagRunOutcome:
+def _run_dag(
+    env: dict, logical_date: date, log_path: Path, mark_success_pattern: str = "", heal_on_retry: str = ""
+) -> DagRunOutcome:
     """One transform run in a child process (this file's runner); its output is kept in `log_path`."""
-    argv = [
-        sys.executable,
-        __file__,
-        logical_date.isoformat(),
-        *([mark_success_pattern] if mark_success_pattern else []),
-    ]
+    argv = [sys.executable, __file__, logical_date.isoformat(), mark_success_pattern, heal_on_retry]
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=600)
     log = result.stdout + result.stderr
     log_path.write_text(log)
@@ -224,6 +221,42 @@ def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
     assert "governance_policies" in run.log and "does not exist" in run.log, "the task's error names the table"
 
 
+def test_a_failed_nodes_retry_runs_that_node_alone_and_clears_a_passing_fault(setup):
+    """Per-model retries: the build fails on one staging model (its raw table has gone) and the producer's
+    retry skips. That model's sensor fails with the node's result; its retry runs `dbt run --select
+    <model>` alone, which builds it, the table being back by then (restored between the two tries, as a
+    passing fault clears). The other sensors are recorded as succeeded without running."""
+    import psycopg
+
+    from probation_evidence import contracts, settings
+
+    victim = "dbt_build.stg_governance__policies_run"
+    model = victim.removeprefix("dbt_build.").removesuffix("_run")
+    url = setup.url()
+    with psycopg.connect(url.url()) as conn:
+        conn.execute("drop table raw.governance_policies")
+    try:
+        pattern = rf"dbt_build\.(?!({victim.removeprefix('dbt_build.')}|dbt_producer_watcher)$).*"
+        run = _run_dag(setup.airflow_env(), date(2026, 9, 21), setup.root / "node-retried.log", pattern, victim)
+        with sqlite3.connect(f"file:{setup.airflow_db}?mode=ro", uri=True) as db:
+            tries = db.execute(
+                "select try_number, state from task_instance where run_id = ? and task_id = ?", [run.run_id, victim]
+            ).fetchone()
+    finally:
+        with psycopg.connect(url.url()) as conn:
+            conn.execute(f"set role {settings.LOADER_ROLE}")
+            conn.execute(contracts.create_table_sql(contracts.get_contract("governance", "policies")))
+    states = _task_states(setup.airflow_db, run.run_id)
+    print(f"injected: raw.governance_policies dropped, restored before {victim}'s retry")
+    print(f"found: run {run.state}; producer {states.get(PRODUCER)}; {victim} (try, state) {tries}")
+    assert states[PRODUCER] == "skipped", "the build failed, and the producer's retry restored and skipped"
+    assert tries == (2, "success"), "the model's task failed once with the build, then its retry built it"
+    fallback = [line for line in run.log.splitlines() if "Retry attempt #1" in line and model in line]
+    assert fallback, f"the retry ran the model itself: see {setup.root / 'node-retried.log'}"
+    assert re.search(rf"--select.*\b{model}\b", run.log), "with dbt selecting that model alone"
+    assert run.state == "success", f"the run succeeded once the model built: see {setup.root / 'node-retried.log'}"
+
+
 def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_heals(setup):
     """A thread stops the server (`pg_ctl stop -m fast`, which ends every session) while the producer's
     dbt build runs, with some nodes already built. The run fails: the sensors of the built nodes succeed,
@@ -284,9 +317,22 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     assert values > 0, "the provider's week reached the marts"
 
 
-def _run_transform(logical_date: str, mark_success_pattern: str | None = None) -> int:
+def _restore_governance_policies(context) -> None:
+    """A retry callback: the dropped raw table is back, as a transient fault clears between two tries."""
+    import psycopg
+
+    from probation_evidence import contracts, settings
+    from probation_evidence.orchestration import warehouse_url
+
+    with psycopg.connect(warehouse_url()) as conn:
+        conn.execute(f"set role {settings.LOADER_ROLE}")
+        conn.execute(contracts.create_table_sql(contracts.get_contract("governance", "policies")))
+
+
+def _run_transform(logical_date: str, mark_success_pattern: str = "", heal_on_retry: str = "") -> int:
     """One run of the transform DAG in this process, retries off but the producer's (see the module's
-    docstring); tasks matching `mark_success_pattern` are recorded as succeeded without running."""
+    docstring); tasks matching `mark_success_pattern` are recorded as succeeded without running. The task
+    `heal_on_retry` keeps one immediate retry, before which raw.governance_policies is restored."""
     import pendulum
     from airflow.utils.cli import get_bagged_dag
     from airflow.utils.state import DagRunState
@@ -295,7 +341,13 @@ def _run_transform(logical_date: str, mark_success_pattern: str | None = None) -
     for task in dag.tasks:
         if task.task_id != PRODUCER:
             task.retries = 0
-    run = dag.test(logical_date=pendulum.parse(logical_date, tz="UTC"), mark_success_pattern=mark_success_pattern)
+    if heal_on_retry:
+        healed = dag.get_task(heal_on_retry)
+        healed.retries, healed.retry_delay, healed.retry_exponential_backoff = 1, timedelta(0), False
+        healed.on_retry_callback = [_restore_governance_policies]
+    run = dag.test(
+        logical_date=pendulum.parse(logical_date, tz="UTC"), mark_success_pattern=mark_success_pattern or None
+    )
     state = "success" if run is not None and run.state == DagRunState.SUCCESS else "failed"
     print(f"==> run {run.run_id if run is not None else '-'}: {state}", flush=True)
     return 0 if state == "success" else 1
@@ -303,4 +355,4 @@ def _run_transform(logical_date: str, mark_success_pattern: str | None = None) -
 
 if __name__ == "__main__":
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    sys.exit(_run_transform(*sys.argv[1:3]))
+    sys.exit(_run_transform(*sys.argv[1:4]))
