@@ -46,6 +46,11 @@ COSMOS_WATCHER_SENSORS = ["DbtRunWatcherOperator", "DbtSeedWatcherOperator", "Db
 RELATION_TYPES = {"model", "seed", "snapshot"}
 
 
+def relation(node: dict) -> tuple[str, str]:
+    """(schema, table) of a model, seed or snapshot in the manifest."""
+    return node["schema"], node.get("alias") or node["name"]
+
+
 def source_table_renames(manifest: dict) -> dict[tuple[str, str], str]:
     """(schema, source name) -> physical table, for every source whose identifier differs from its name.
 
@@ -53,11 +58,7 @@ def source_table_renames(manifest: dict) -> dict[tuple[str, str], str]:
     snapshot's alias) is left alone, so renaming is unambiguous and applying it twice changes nothing.
     """
     physical = {(s["schema"], s["identifier"]) for s in manifest.get("sources", {}).values()}
-    physical |= {
-        (n["schema"], n.get("alias") or n["name"])
-        for n in manifest.get("nodes", {}).values()
-        if n.get("resource_type") in {"model", "seed", "snapshot"}
-    }
+    physical |= {relation(n) for n in manifest.get("nodes", {}).values() if n.get("resource_type") in RELATION_TYPES}
     renames: dict[tuple[str, str], set[str]] = {}
     for source in manifest.get("sources", {}).values():
         key = (source["schema"], source["name"])
@@ -93,9 +94,6 @@ def node_relations(manifest: dict, unique_id: str) -> tuple[list[tuple[str, str]
     node's relation (none for an ephemeral model or a node that is not a relation).
     """
     nodes, sources = manifest.get("nodes", {}), manifest.get("sources", {})
-
-    def relation(node: dict) -> tuple[str, str]:
-        return node["schema"], node.get("alias") or node["name"]
 
     def ephemeral(node: dict) -> bool:
         return node.get("config", {}).get("materialized") == "ephemeral"

@@ -612,3 +612,12 @@ def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
     for variable, read in readers.items():
         monkeypatch.delenv(variable, raising=False)
         assert float(env_example()[variable]) == read(), f"{variable}: .env.example and settings.py differ"
+
+
+def test_every_airflow_daemon_registers_the_projects_lineage_extractors():
+    """The compose file cannot import the list, so it repeats it: it must stay the one the local runs use,
+    or a deployment's dbt lineage loses its physical source names or its per-model edges."""
+    from probation_evidence import lineage
+
+    for name in AIRFLOW_DAEMONS:
+        assert environment(name).get("AIRFLOW__OPENLINEAGE__EXTRACTORS") == lineage.EXTRACTORS, name
