@@ -300,6 +300,27 @@ def test_dbt_docs_are_served_when_built_and_explained_when_not(airflow_ui, token
 
 
 # ----------------------------------------------------------------------------------------------- browser
+def follow_nav_link(page, name: str, path: str, tries: int = 3) -> None:
+    """Click Airflow's nav entry `name` until the page is at `path`.
+
+    Airflow's UI renders its nav, then re-renders it once the signed-in user's menu has loaded; on a busy
+    machine a click can land in between and be lost (seen once in CI: the URL never changed). The page is
+    left to settle first, and a lost click is retried; a link that leads elsewhere still fails.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.wait_for_load_state("networkidle")
+    seen = []
+    for _ in range(tries):
+        page.get_by_role("link", name=name).click()
+        try:
+            page.wait_for_url(f"**{path}", timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            seen.append(page.url)
+    raise AssertionError(f"the nav entry {name!r} never led to {path}: the page stayed at {seen}")
+
+
 def test_a_planner_opens_a_pack_through_airflow(airflow_ui, published):
     """Sign in on Airflow's login page, follow the nav entry, open a pack: no console error anywhere."""
     from playwright.sync_api import sync_playwright
@@ -325,8 +346,7 @@ def test_a_planner_opens_a_pack_through_airflow(airflow_ui, published):
             page.get_by_role("heading", name="Evidence packs").wait_for()  # back where the planner asked to go
 
             page.goto(airflow_ui.base_url + "/")
-            page.get_by_role("link", name="Evidence packs").click()  # Airflow's own navigation
-            page.wait_for_url("**/plugin/evidence-packs")
+            follow_nav_link(page, "Evidence packs", "/plugin/evidence-packs")  # Airflow's own navigation
             frame = page.frame_locator('iframe[title="Evidence packs"]')
             frame.get_by_role("heading", name="Evidence packs", level=1).wait_for()
             sections = frame.locator("section h2").all_inner_texts()
