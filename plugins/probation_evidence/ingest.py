@@ -233,6 +233,33 @@ def _status(received_at: datetime | None, due: date, run_date: date, loaded: boo
     return "missing" if due < run_date else "not_yet_due"
 
 
+def analyze_loaded_tables(warehouse_url: str, outcomes: list[dict | None]) -> list[str]:
+    """ANALYZE every raw table this run loaded new batches into, as the loader role (their owner); returns
+    their names. The transform that follows then plans from statistics that count the new rows: a week's
+    batches are read through the batch index, not by a scan of the whole history, which is what PostgreSQL
+    chose at 8 years of history without them (autovacuum's analyze comes minutes later, or never where it is
+    turned off). A rerun that loaded nothing analyzes nothing."""
+    import psycopg
+    from psycopg import sql
+
+    tables = sorted(
+        {
+            (result["source"], result["entity"])
+            for outcome in outcomes
+            if outcome
+            for result in outcome.get("results", [])
+            if result.get("status") == "loaded"
+        }
+    )
+    if not tables:
+        return []
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(f"set role {settings.LOADER_ROLE}")
+        for source, entity in tables:
+            conn.execute(sql.SQL("analyze {}").format(sql.Identifier("raw", f"{source}_{entity}")))
+    return [f"raw.{source}_{entity}" for source, entity in tables]
+
+
 def record_submissions(
     warehouse_url: str, family: str, run_date: date, outcomes: list[dict | None], providers: list[str] | None = None
 ) -> dict:

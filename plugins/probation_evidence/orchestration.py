@@ -194,8 +194,10 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
             as_at = run_date(logical_date, dag_run)
             # Only the providers this run ingested: the others' slices are not this run's to mark failed.
             providers = select_providers(ingest.provider_ids(), (params or {}).get("providers") or [])
-            summary = ingest.record_submissions(warehouse_url(), family, as_at, mapped_results(outcomes), providers)
+            results = mapped_results(outcomes)
+            summary = ingest.record_submissions(warehouse_url(), family, as_at, results, providers)
             lineage.report_submissions()  # load batches -> submission register
+            ingest.analyze_loaded_tables(warehouse_url(), results)  # before the Asset starts the transform
             return summary
 
         @task(trigger_rule="all_done")

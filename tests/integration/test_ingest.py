@@ -287,3 +287,33 @@ def test_a_slice_that_cannot_be_landed_fails_alone(tmp_path):
     assert all("could not be landed" in e["reason"] for e in extracted["errors"])
     others = [r for r in records if r.family == "services" and not r.is_missing and r.entity != victim.entity]
     assert others and len(extracted["manifests"]) == len(others)
+
+
+def test_the_tables_a_run_loaded_are_analyzed_and_a_rerun_analyzes_none(warehouse_url, conn, tmp_path):
+    """Fresh planner statistics before the transform: every raw table a run loaded new batches into is
+    analyzed (the loader role owns it); a rerun that loaded nothing new analyzes nothing."""
+    provider, family = "N58", "services"
+    root = tmp_path / "drops"
+    write_drops(root, seed=13, as_at=AS_AT, providers=[provider], log_path=tmp_path / "drop-log.json")
+
+    def analyzed() -> dict:
+        rows = conn.execute(
+            "select relname, analyze_count from pg_stat_user_tables where schemaname = 'raw' and relname like %s",
+            [f"{family}_%"],
+        ).fetchall()
+        conn.rollback()  # the statistics views are read as of the transaction's first look
+        return dict(rows)
+
+    before = analyzed()
+    extracted = ingest.extract_files(family, provider, AS_AT, drops=root, root=tmp_path / "landing")
+    loaded = ingest.load_extracted(warehouse_url.url(), extracted, root=tmp_path / "landing")
+    entities = {r["entity"] for r in loaded["results"] if r["status"] == "loaded"}
+    assert entities, "the run loaded new batches"
+    tables = sorted(f"{family}_{entity}" for entity in entities)
+    assert ingest.analyze_loaded_tables(warehouse_url.url(), [loaded]) == [f"raw.{table}" for table in tables]
+    after = analyzed()
+    assert sorted(t for t in after if after[t] > before.get(t, 0)) == tables
+
+    again = ingest.load_extracted(warehouse_url.url(), extracted, root=tmp_path / "landing")
+    assert {r["status"] for r in again["results"]} == {"unchanged"}
+    assert ingest.analyze_loaded_tables(warehouse_url.url(), [again, None]) == []
