@@ -7,8 +7,11 @@
 create table if not exists audit.marts_state (
     singleton boolean primary key default true check (singleton),
     status text not null check (status in ('building', 'passed', 'failed')),
-    detail text
+    detail text,
+    built_from jsonb
 );
+-- Warehouses bootstrapped before the column existed (bootstrap is rerun by every deploy and demo).
+alter table audit.marts_state add column if not exists built_from jsonb;
 comment on table audit.marts_state is
     'Singleton: whether the marts are a complete build whose dbt tests all passed (publish requires passed).';
 comment on column audit.marts_state.status is
@@ -16,6 +19,10 @@ comment on column audit.marts_state.status is
     'passed; failed: the last build failed (detail says which task).';
 comment on column audit.marts_state.detail is
     'Why: for failed, the task that failed and its error; otherwise a fixed sentence (no run id, so reruns match).';
+comment on column audit.marts_state.built_from is
+    'What the last passed build was built from: a digest of the dbt project and a fingerprint per source '
+    '(build_plan.py). The next build leaves a model as it is when nothing it reads changed. Null after a '
+    'failed build: the next one rebuilds everything.';
 
 grant select, insert, update on audit.marts_state to warehouse_transformer;
 grant select on audit.marts_state to warehouse_publisher, planner_reader;

@@ -70,3 +70,34 @@ def test_one_dbt_build_then_every_seed_and_models_sensor(dag):
         assert sensor.upstream_task_ids == {producer.task_id, "mark_marts_building"}, sensor.task_id
         # After the producer succeeded or skipped (its retry), never after mark_marts_building failed.
         assert sensor.trigger_rule == "none_failed_min_one_success", sensor.task_id
+
+
+def test_the_build_leaves_out_unchanged_nodes_and_tests_only_what_it_built(dag):
+    """Selective builds (build_plan.py): the producer plans before it builds, through Cosmos's
+    source-freshness hook, without running `dbt source freshness`; a skipped sensor (a node left as built)
+    holds back neither the sensors after it nor the test task, whose selection comes from the plan."""
+    from jinja2 import Template
+
+    from probation_evidence import build_plan
+
+    producer = dag.get_task("dbt_build.dbt_producer_watcher")
+    assert producer._check_source_freshness and producer._freshness_callback is build_plan.skip_unchanged
+    assert producer._run_source_freshness({}) is None, "the hook's own freshness run is not made"
+    sensors = [t for t in dag.tasks if t.task_id.startswith("dbt_build.") and t.task_id.endswith(("_run", "_seed"))]
+    inner = [s for s in sensors if producer.task_id not in s.upstream_task_ids]
+    assert inner and {s.trigger_rule for s in inner} == {"none_failed"}
+
+    tests = dag.get_task("dbt_build.dbt_project_test")
+    assert tests.trigger_rule == "none_failed"
+
+    class TaskInstance:
+        def __init__(self, pushed):
+            self.pushed = pushed
+
+        def xcom_pull(self, task_ids, key):
+            assert (task_ids, key) == (producer.task_id, build_plan.TEST_SELECTION_KEY)
+            return self.pushed
+
+    assert Template(tests.select).render(ti=TaskInstance("m2 m4")) == "m2 m4"
+    assert Template(tests.select).render(ti=TaskInstance(None)) == build_plan.ALL_NODES, "no plan: test all"
+    assert dag.params["rebuild_all"] is False

@@ -93,21 +93,15 @@ def setup(tmp_path_factory):
 def _load_one_week(url, root: Path) -> None:
     """Every raw table (as the loader makes them), and one provider's weekly WMT return loaded."""
     import psycopg
-    import pyarrow as pa
 
-    from probation_evidence import contracts, landing, loading, settings, warehouse
-    from probation_evidence.simulator.workload import generate_weekly_caseload
+    from probation_evidence import contracts, settings, warehouse
 
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:
         conn.execute(f"set role {settings.LOADER_ROLE}")
         for contract in contracts.CONTRACTS.values():
             conn.execute(contracts.create_table_sql(contract))
-        conn.commit()
-        contract = contracts.get_contract("workload", "weekly_caseload")
-        table = pa.Table.from_pylist(generate_weekly_caseload(7, WEEK, PROVIDER))
-        manifest = landing.land_table(table, contract, PROVIDER, WEEK, root)
-        assert loading.load_landed_file(conn, manifest, root).rows_loaded == table.num_rows
+    _load_week(url, WEEK, root)
 
 
 def _marts_state(url) -> tuple | None:
@@ -266,10 +260,13 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     again, the next run builds every model, every dbt test passes and the state is 'passed'."""
     import psycopg
 
-    with psycopg.connect(setup.url().url()) as conn:  # as after a good build: only this run can change it
+    # As after a good build (only this run can change it), with no record of what it was built from: this
+    # run then builds every node, as a build after a failed one does.
+    with psycopg.connect(setup.url().url()) as conn:
         conn.execute(
             "insert into audit.marts_state (status, detail) values ('passed', 'the last good build')"
-            " on conflict (singleton) do update set status = excluded.status, detail = excluded.detail"
+            " on conflict (singleton) do update set status = excluded.status, detail = excluded.detail,"
+            " built_from = null"
         )
     stopper = WarehouseStopper(setup.server, setup.airflow_db, BUILT_BEFORE_STOP)
     stopper.start()
@@ -315,6 +312,107 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     assert not not_built, "every model and seed built and every dbt test passed"
     assert state == PASSED
     assert values > 0, "the provider's week reached the marts"
+
+
+#: The seeds and models downstream of the weekly returns (and of the load audit, which every load changes).
+WEEKLY_RETURNS_REACH = {
+    "stg_workload__weekly_caseload",
+    "int_workload_indicators_counted",
+    "int_indicator_counts_unioned",
+    "fct_indicator_values",
+    "fct_characteristic_evidence",
+    "fct_standard_indicative_ratings",
+}
+
+
+def test_new_weekly_returns_rebuild_only_the_nodes_they_reach_and_equal_a_full_rebuild(setup, monkeypatch):
+    """Selective builds (build_plan.py). After a passed build that recorded what it was built from, a run
+    with nothing new builds nothing: every node's sensor is skipped, the marts stay 'passed' with the same
+    record. Then one more week of the provider's returns, loaded by the loader: the next run builds only
+    the six nodes downstream of the weekly returns, skips the others, and the marts and incremental models
+    then equal a `dbt build --full-refresh` of the same data, row for row. The passed build is the previous
+    test's last run (a full one); run alone, this test makes it first."""
+    from probation_evidence import dbt_runner
+
+    url = setup.url()
+    if _marts_state(url) != PASSED or _built_from(url) is None:
+        full = _run_dag(setup.airflow_env(), date(2026, 10, 1), setup.root / "selective-full.log")
+        assert full.state == "success", f"see {setup.root / 'selective-full.log'}"
+    recorded = _built_from(url)
+    assert recorded is not None, "a passed build records what it was built from"
+    same = _run_dag(setup.airflow_env(), date(2026, 10, 2), setup.root / "selective-nothing-new.log")
+    nodes = _node_states(setup.airflow_db, same.run_id)
+    print(f"found: with nothing new, run {same.state}, node states {sorted(set(nodes.values()))}")
+    assert same.state == "success", f"see {setup.root / 'selective-nothing-new.log'}"
+    assert set(nodes.values()) == {"skipped"}, nodes
+    assert _built_from(url) == recorded
+    assert _marts_state(url) == PASSED
+
+    _load_week(url, WEEK + timedelta(weeks=1), setup.root / "landing")
+    increment = _run_dag(setup.airflow_env(), date(2026, 10, 3), setup.root / "selective-week.log")
+    nodes = _node_states(setup.airflow_db, increment.run_id)
+    built = {node for node, state in nodes.items() if state == "success"}
+    print(f"found: after a new week, built {sorted(built)}; {len(nodes) - len(built)} other nodes")
+    assert increment.state == "success", f"see {setup.root / 'selective-week.log'}"
+    assert built == WEEKLY_RETURNS_REACH
+    assert {state for node, state in nodes.items() if node not in built} == {"skipped"}
+    assert _marts_state(url) == PASSED
+    after_increment = _table_digests(url)
+    assert after_increment["marts.fct_indicator_values"][0] > 0
+
+    with monkeypatch.context() as mp:  # a target folder of its own: the project's manifest stays the DAG's
+        mp.setenv("DBT_TARGET_PATH", str(setup.root / "full-refresh-target"))
+        mp.setenv("DBT_LOG_PATH", str(setup.root / "full-refresh-target"))
+        dbt_runner.run(["build", "--full-refresh"], url=url)
+    rebuilt = _table_digests(url)
+    differing = sorted(name for name in rebuilt if rebuilt[name] != after_increment.get(name))
+    print(f"found: {len(rebuilt)} tables compared with a full rebuild; differing: {differing}")
+    assert not differing
+
+
+def _load_week(url, week: date, root: Path) -> None:
+    """The provider's weekly WMT return for `week`, landed and loaded by the loader."""
+    import psycopg
+    import pyarrow as pa
+
+    from probation_evidence import contracts, landing, loading
+    from probation_evidence.simulator.workload import generate_weekly_caseload
+
+    contract = contracts.get_contract("workload", "weekly_caseload")
+    table = pa.Table.from_pylist(generate_weekly_caseload(7, week, PROVIDER))
+    manifest = landing.land_table(table, contract, PROVIDER, week, root)
+    with psycopg.connect(url.url()) as conn:
+        assert loading.load_landed_file(conn, manifest, root).rows_loaded == table.num_rows
+
+
+def _built_from(url) -> dict | None:
+    import psycopg
+
+    with psycopg.connect(url.url()) as conn:
+        return conn.execute("select built_from from audit.marts_state").fetchone()[0]
+
+
+def _node_states(airflow_db: Path, run_id: str | None) -> dict[str, str]:
+    """The states of the run's seed and model sensors, by node name."""
+    return {
+        re.sub(r"_(run|seed)$", "", task.removeprefix("dbt_build.")): state
+        for task, state in _task_states(airflow_db, run_id).items()
+        if task.startswith("dbt_build.") and task.endswith(("_run", "_seed"))
+    }
+
+
+def _table_digests(url) -> dict[str, tuple]:
+    """Row count and digest of the rows of every table in the intermediate and marts schemas."""
+    import psycopg
+
+    from probation_evidence import warehouse
+
+    with psycopg.connect(url.url()) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+        return {f"{schema}.{name}": warehouse.table_digest(conn, schema, name) for schema, name in tables}
 
 
 def _restore_governance_policies(context) -> None:
