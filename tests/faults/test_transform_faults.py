@@ -314,17 +314,6 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
     assert values > 0, "the provider's week reached the marts"
 
 
-#: The seeds and models downstream of the weekly returns (and of the load audit, which every load changes).
-WEEKLY_RETURNS_REACH = {
-    "stg_workload__weekly_caseload",
-    "int_workload_indicators_counted",
-    "int_indicator_counts_unioned",
-    "fct_indicator_values",
-    "fct_characteristic_evidence",
-    "fct_standard_indicative_ratings",
-}
-
-
 def test_new_weekly_returns_rebuild_only_the_nodes_they_reach_and_equal_a_full_rebuild(setup, monkeypatch):
     """Selective builds (build_plan.py). After a passed build that recorded what it was built from, a run
     with nothing new builds nothing: every node's sensor is skipped, the marts stay 'passed' with the same
@@ -333,6 +322,7 @@ def test_new_weekly_returns_rebuild_only_the_nodes_they_reach_and_equal_a_full_r
     then equal a `dbt build --full-refresh` of the same data, row for row. The passed build is the previous
     test's last run (a full one); run alone, this test makes it first."""
     from probation_evidence import dbt_runner
+    from tests.unit.test_build_plan import WEEKLY_RETURNS_REACH
 
     url = setup.url()
     if _marts_state(url) != PASSED or _built_from(url) is None:

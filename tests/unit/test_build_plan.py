@@ -34,6 +34,15 @@ def _manifest() -> dict:
     }
 
 
+#: The seeds and models downstream of the weekly returns (and of the load audit, which every load changes).
+WEEKLY_RETURNS_REACH = {
+    "stg_workload__weekly_caseload",
+    "int_workload_indicators_counted",
+    "int_indicator_counts_unioned",
+    "fct_indicator_values",
+    "fct_characteristic_evidence",
+    "fct_standard_indicative_ratings",
+}
 STATE = {"project": "p1", "sources": {"source.p.fam.a": "batches:1", "source.p.fam.b": "batches:2"}}
 
 
@@ -108,12 +117,5 @@ def test_new_weekly_returns_reach_only_the_workload_chain_of_the_real_project():
     current = {**last, "sources": {**last["sources"], **{uid: "batches:new" for uid in changed}}}
     kept, _ = build_plan.plan(manifest, current, last)
     rebuilt = set(build_plan.test_selection(manifest, kept).split())
-    assert rebuilt == {
-        "stg_workload__weekly_caseload",
-        "int_workload_indicators_counted",
-        "int_indicator_counts_unioned",
-        "fct_indicator_values",
-        "fct_characteristic_evidence",
-        "fct_standard_indicative_ratings",
-    }
+    assert rebuilt == WEEKLY_RETURNS_REACH
     assert len(kept) == len(nodes) - len(rebuilt)
