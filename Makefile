@@ -66,7 +66,8 @@ demo-national: install browser-deps  ## the same on the national simulation: 12 
 up: install browser-deps  ## Airflow under its real scheduler, in the background: UI on AIRFLOW_PORT (default 8080)
 	$(BIN)/probation-evidence airflow up
 
-# The real-scheduler suite (tests/scheduler) runs beside the other tests: it mostly waits on Airflow.
+# The real-scheduler suite (tests/scheduler) runs beside the other tests (it mostly waits on Airflow), then
+# the transform's fault runs (tests/faults), which balances the two sessions.
 test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,11 +1,14 @@
-"""`make test`: the real-scheduler suite (tests/scheduler) beside every other test, on one test server.
+"""`make test`: the real-scheduler suite (tests/scheduler), then the transform's fault runs (tests/faults),
+beside every other test, on one test server.
 
 The scheduler suite spends most of its time waiting on Airflow (scheduler loops, task start-up, the
 executor's queue): measured, 280 s of CPU in 670 s on two cores. Run one after the other the two would take
-about 25 minutes; side by side, the scheduler suite's waiting overlaps the rest. Each is its own pytest
-session with its own databases and Airflow home (`PROBATION_EVIDENCE_TEST_DB`), on the same server: the
-embedded test warehouse, started here unless `WAREHOUSE_URL` names one. The scheduler suite's output is
-printed when it ends; the exit status fails if either session failed.
+about 25 minutes; side by side, the scheduler suite's waiting overlaps the rest. The fault runs (their own
+embedded warehouse, ~4 minutes) follow it in the same session: on a clean clone the main session took 1079 s
+with them and the scheduler session 673 s, so they balance the two. Each session has its own databases and
+Airflow home (`PROBATION_EVIDENCE_TEST_DB`), on the same server: the embedded test warehouse, started here
+unless `WAREHOUSE_URL` names one. The second session's output is printed when it ends; the exit status
+fails if either session failed.
 
     python tests/run_suites.py [pytest args for the main session]
 """
@@ -24,6 +27,8 @@ sys.path.insert(0, str(ROOT / "plugins"))
 from probation_evidence import warehouse  # noqa: E402
 
 SCHEDULER_SUITE = "tests/scheduler"
+#: The suites of the session beside the main one, in order.
+BESIDE = (SCHEDULER_SUITE, "tests/faults")
 
 
 def main(argv: list[str]) -> int:
@@ -44,16 +49,18 @@ def main(argv: list[str]) -> int:
         with log.open("w") as out:
             started = time.monotonic()
             scheduler = subprocess.Popen(
-                [*pytest, SCHEDULER_SUITE],
+                [*pytest, *BESIDE],
                 env={**env, "PROBATION_EVIDENCE_TEST_DB": f"{base_db}_sched"},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
             )
-            print(f"==> {SCHEDULER_SUITE} runs beside the other tests (output: {log})", flush=True)
-            main_status = subprocess.call([*pytest, "--ignore", SCHEDULER_SUITE, *argv], env=env, cwd=ROOT)
+            print(f"==> {' and '.join(BESIDE)} run beside the other tests (output: {log})", flush=True)
+            ignored = [arg for suite in BESIDE for arg in ("--ignore", suite)]
+            main_status = subprocess.call([*pytest, *ignored, *argv], env=env, cwd=ROOT)
             scheduler_status = scheduler.wait()
-        print(f"\n==> {SCHEDULER_SUITE} ({time.monotonic() - started:.0f} s, exit {scheduler_status}):", flush=True)
+        beside = " and ".join(BESIDE)
+        print(f"\n==> {beside} ({time.monotonic() - started:.0f} s, exit {scheduler_status}):", flush=True)
         print(log.read_text(errors="replace"), flush=True)
     finally:
         if embedded is not None and not was_running:
