@@ -164,7 +164,7 @@ def skip_unchanged(context: Any, dag: Any, task_group: Any, nodes: Any, sources_
     from probation_evidence.orchestration import warehouse_url
 
     manifest = read_manifest()
-    _, sources = graph(manifest)
+    buildable, sources = graph(manifest)
     with psycopg.connect(warehouse_url()) as conn:
         conn.execute(f"set role {settings.TRANSFORMER_ROLE}")
         current = {
@@ -178,7 +178,6 @@ def skip_unchanged(context: Any, dag: Any, task_group: Any, nodes: Any, sources_
         if not kept and last is not None:
             # A full build tests every row: forget the last build, so no test reads only the rows since it.
             conn.execute("update audit.marts_state set built_from = null")
-    buildable, _ = graph(manifest)
     log.info(
         "building %d of %d seeds and models, leaving %d as built: %s",
         len(buildable) - len(kept), len(buildable), len(kept), why,
