@@ -4,8 +4,19 @@
     rows with a null PDU count towards the provider only). The relation must have provider_id,
     pdu_code (when by_pdu), batch_id and the period column. numerator and denominator are aggregate
     expressions; source_batch_ids lists the distinct batches of the rows read, sorted.
+
+    Uncertainty inputs (null on every row where the argument is not given):
+    - unit_x (and unit_y, default 1): for a mean or ratio of sums, each row of the relation is one
+      sampled unit contributing x to the numerator and y to the denominator (so numerator must be
+      sum(unit_x) and denominator sum(unit_y)). Emits sample_units (rows read), sum_x_squared,
+      sum_y_squared and sum_xy, from which fct_indicator_values computes the interval.
+    - median_of: for a median, the expression whose median the numerator is. Emits the order-statistic
+      limits of the median at 95% and 99.8% (median_order_statistic).
 #}
-{% macro indicator_counts(indicator_id, relation, numerator, denominator, period_column, by_pdu=true, where=none) -%}
+{% macro indicator_counts(
+    indicator_id, relation, numerator, denominator, period_column, by_pdu=true, where=none,
+    unit_x=none, unit_y='1', median_of=none
+) -%}
     select
         '{{ indicator_id }}' as indicator_id,
         provider_id,
@@ -17,7 +28,29 @@
         {{ period_column }} as period_end_date,
         cast({{ numerator }} as numeric) as numerator,
         cast({{ denominator }} as numeric) as denominator,
-        string_agg(distinct batch_id, ',' order by batch_id) as source_batch_ids
+        string_agg(distinct batch_id, ',' order by batch_id) as source_batch_ids,
+        {% if unit_x -%}
+            cast(count(*) as integer) as sample_units,
+            cast(sum(cast({{ unit_x }} as numeric) * cast({{ unit_x }} as numeric)) as numeric) as sum_x_squared,
+            cast(sum(cast({{ unit_y }} as numeric) * cast({{ unit_y }} as numeric)) as numeric) as sum_y_squared,
+            cast(sum(cast({{ unit_x }} as numeric) * cast({{ unit_y }} as numeric)) as numeric) as sum_xy,
+        {%- else -%}
+            cast(null as integer) as sample_units,
+            cast(null as numeric) as sum_x_squared,
+            cast(null as numeric) as sum_y_squared,
+            cast(null as numeric) as sum_xy,
+        {%- endif %}
+        {% if median_of -%}
+            {{ median_order_statistic(median_of, 1.959964, 'lower') }} as median_lower_95,
+            {{ median_order_statistic(median_of, 1.959964, 'upper') }} as median_upper_95,
+            {{ median_order_statistic(median_of, 3.090232, 'lower') }} as median_lower_998,
+            {{ median_order_statistic(median_of, 3.090232, 'upper') }} as median_upper_998
+        {%- else -%}
+            cast(null as numeric) as median_lower_95,
+            cast(null as numeric) as median_upper_95,
+            cast(null as numeric) as median_lower_998,
+            cast(null as numeric) as median_upper_998
+        {%- endif %}
     from {{ relation }}
     {% if where -%}
         where {{ where }}
@@ -33,4 +66,16 @@
 {#- Key of a long-format count row: indicator|provider|PDU or 'ALL'|period. -#}
 {% macro indicator_count_id() -%}
     indicator_id || '|' || provider_id || '|' || coalesce(pdu_code, 'ALL') || '|' || to_char(period_end_date, 'YYYY-MM-DD')
+{%- endmacro %}
+
+{#- The uncertainty columns every long-format count relation carries, in order (see indicator_counts). -#}
+{% macro indicator_uncertainty_columns(prefix='') -%}
+    {{ prefix }}sample_units,
+    {{ prefix }}sum_x_squared,
+    {{ prefix }}sum_y_squared,
+    {{ prefix }}sum_xy,
+    {{ prefix }}median_lower_95,
+    {{ prefix }}median_upper_95,
+    {{ prefix }}median_lower_998,
+    {{ prefix }}median_upper_998
 {%- endmacro %}

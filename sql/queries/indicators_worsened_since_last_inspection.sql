@@ -6,9 +6,10 @@
 --   the baseline date (what was known when fieldwork began); the latest value is that of the latest
 --   period ending on or before as_at. Both must be shown (not suppressed), in different periods, and the
 --   indicator must have a polarity (up or down). It has worsened when, by its polarity, the baseline
---   value lies outside the latest value's 95% interval on the better side; without an interval
---   (ratios, medians), when the latest value is worse than the baseline by more than 5% of the baseline.
---   This is the test the marts' trend column applies.
+--   value lies outside the latest value's 95% interval on the better side; without an interval (a median
+--   of too few cases, a ratio from a single unit), when the latest value is worse than the baseline by
+--   more than 5% of the baseline. The evidence packs judge the change since the previous inspection the
+--   same way.
 -- param: as_at date default current_date -- the data as at this date: the latest period ending on or before it
 -- param: provider_id text default null -- one provider (e.g. N07), or every provider when not given
 -- param: since date default null -- baseline date to use instead of the previous inspection's fieldwork start

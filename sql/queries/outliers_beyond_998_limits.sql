@@ -1,9 +1,9 @@
 -- question: Where is a provider an outlier: its value outside the 99.8% limits around national?
 -- definition: For each provider (or the one given), the latest provider-level value of every indicator in
 --   a period ending on or before as_at. It is an outlier when the national value lies outside the value's
---   99.8% interval (lower_998 to upper_998: Wilson for proportions, Byar or exact Poisson for rates), the
---   funnel-plot test at three standard errors. Suppressed values, and values without 99.8% limits
---   (ratios, medians), are never outliers. direction is worse or better by the indicator's polarity, and
+--   99.8% interval (lower_998 to upper_998, whose method interval_method names), the funnel-plot test at
+--   three standard errors. Suppressed values, and values without 99.8% limits (a median of too few cases,
+--   a ratio from a single unit), are never outliers. direction is worse or better by the indicator's polarity, and
 --   higher or lower than national when the indicator has none. Worse outliers first.
 -- param: as_at date default current_date -- the data as at this date: each indicator's latest period ending on or before it
 -- param: provider_id text default null -- one provider (e.g. N07), or every provider when not given

@@ -433,7 +433,7 @@ def expected_league_table(conn, indicator_id: str, as_at: date) -> list[dict]:
 
 
 def check_indicator_league_table(conn):
-    # down (proportion), up, none, a median (no interval), a weekly indicator before the snapshot
+    # down (proportion), up, none, a median, a weekly indicator before the snapshot
     cases = [("S01", AS_AT), ("T01", AS_AT), ("S03", AS_AT), ("V01", AS_AT), ("W02", BEFORE_SNAPSHOT), ("I09", AS_AT)]
     for indicator_id, as_at in cases:
         expected = expected_league_table(conn, indicator_id, as_at)
@@ -472,6 +472,64 @@ def check_provider_indicator_profile(conn):
     assert any(r["period_end_date"] is None for r in early), "snapshot indicators have no value yet"
 
 
+# ------------------------------------------------------------------------------------ differs from peers
+def expected_differs_from_peers(conn, provider_id: str, as_at: date) -> list[dict]:
+    """The peers' value worked out again from the provider-level values and the peer table."""
+    from statistics import median
+
+    values, catalogue = provider_values(conn), indicators(conn)
+    peers = [r["peer_provider_id"] for r in select(
+        conn, "select * from marts.dim_provider_peer where provider_id = %s order by peer_rank", [provider_id]
+    )]  # fmt: skip
+    result = []
+    for indicator_id, indicator in catalogue.items():
+        row = latest(values, provider_id, indicator_id, as_at)
+        if row is None:
+            continue
+        shown_peers = [
+            r
+            for r in (latest(values, p, indicator_id, row["period_end_date"]) for p in peers)
+            if r is not None and r["period_end_date"] == row["period_end_date"] and shown(r, "value") is not None
+        ]
+        kind = indicator["calculation_type"]
+        if len(shown_peers) < 3:
+            peer_value = None
+        elif kind == "median":
+            peer_value = Decimal(median([r["value"] for r in shown_peers]))
+        elif kind == "ratio":
+            peer_value = sum(r["value"] for r in shown_peers) / len(shown_peers)
+        else:
+            peer_value = sum(r["numerator"] for r in shown_peers) / sum(r["denominator"] for r in shown_peers)
+        lower, upper = shown(row, "lower_95"), shown(row, "upper_95")
+        if peer_value is None or lower is None or upper is None or indicator["polarity"] not in ("up", "down"):
+            continue
+        peer_value = peer_value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        if lower <= peer_value <= upper:
+            continue
+        higher_peers = peer_value > upper
+        comparison = "worse" if higher_peers == (indicator["polarity"] == "up") else "better"
+        result.append({
+            "peer_comparison": comparison, "standard_id": indicator["standard_id"], "indicator_id": indicator_id,
+            "indicator_name": indicator["indicator_name"], "polarity": indicator["polarity"],
+            "period_end_date": row["period_end_date"], "value": row["value"], "lower_95": lower, "upper_95": upper,
+            "peer_value": peer_value, "difference": row["value"] - peer_value, "peer_count": len(shown_peers),
+            "peer_provider_ids": ", ".join(peers),
+        })  # fmt: skip
+    result.sort(key=lambda r: (r["peer_comparison"] != "worse", r["standard_id"], r["indicator_id"]))
+    return result
+
+
+def check_differs_from_peers(conn):
+    for provider_id, as_at in (("N07", AS_AT), ("N03", BEFORE_SNAPSHOT), ("N58", AS_AT)):
+        expected = expected_differs_from_peers(conn, provider_id, as_at)
+        got = answer(conn, "differs_from_peers", provider_id=provider_id, as_at=as_at)
+        assert got == expected, (provider_id, as_at)
+    found = answer(conn, "differs_from_peers", provider_id="N07", as_at=AS_AT)
+    assert {r["peer_comparison"] for r in found} == {"better", "worse"}
+    assert all(r["peer_count"] >= 3 and len(r["peer_provider_ids"].split(", ")) == 5 for r in found)
+    assert answer(conn, "differs_from_peers", provider_id="N99", as_at=AS_AT) == []
+
+
 CHECKS: dict[str, Callable] = {
     "furthest_from_national_on_staffing": check_furthest_from_national_on_staffing,
     "indicators_worsened_since_last_inspection": check_indicators_worsened_since_last_inspection,
@@ -481,6 +539,7 @@ CHECKS: dict[str, Callable] = {
     "indicative_ratings_compared": check_indicative_ratings_compared,
     "indicator_league_table": check_indicator_league_table,
     "provider_indicator_profile": check_provider_indicator_profile,
+    "differs_from_peers": check_differs_from_peers,
 }
 
 #: One set of parameters per query, for the psql and EXPLAIN checks.
@@ -493,6 +552,7 @@ EXAMPLE_PARAMS: dict[str, dict] = {
     "indicative_ratings_compared": {"provider_id": "N07"},
     "indicator_league_table": {"indicator_id": "S01", "as_at": AS_AT},
     "provider_indicator_profile": {"provider_id": "N07", "as_at": AS_AT},
+    "differs_from_peers": {"provider_id": "N07", "as_at": AS_AT},
 }
 
 

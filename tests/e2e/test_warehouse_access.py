@@ -20,6 +20,9 @@ import pytest
 from probation_evidence import warehouse
 from tests.privileges import can, readable
 
+#: Marts that name another provider on a provider's own rows: no provider-scoped or BI login reads them.
+PLANNERS_ONLY = {"marts.dim_provider_peer"}
+
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
 SCOPED_PROVIDER = "N03"
@@ -96,7 +99,8 @@ def catalog(pipeline_state, warehouse_url) -> dict[str, list[str]]:
 
 def test_bi_reader_reads_every_mart_and_nothing_else(logins, catalog):
     with connected(logins["bi"]) as conn:
-        assert readable(conn, catalog["marts"]) == catalog["marts"]
+        for_bi = [t for t in catalog["marts"] if t not in PLANNERS_ONLY]
+        assert readable(conn, catalog["marts"]) == for_bi
         for schema in ("raw", "staging", "intermediate", "audit", "security"):
             seen = readable(conn, catalog[schema])
             assert not seen, f"bi_reader reads {seen}"
@@ -178,6 +182,9 @@ def test_a_provider_login_sees_only_its_own_provider_in_every_mart(logins, wareh
     assert everyone["marts.fct_indicator_values"] == 12
     with connected(logins[login]) as conn:
         for table in provider_tables:
+            if table in PLANNERS_ONLY:
+                assert not can(conn, f"select * from {table}"), f"{login} reads {table}"  # noqa: S608
+                continue
             seen = conn.execute(f"select provider_id, count(*) from {table} group by 1").fetchall()  # noqa: S608
             assert seen == [(SCOPED_PROVIDER, expected[table])], table
         # Reference marts without a provider are whole; other providers' rows are not there to find.
@@ -317,7 +324,45 @@ NOT_COUNTS_OF_PEOPLE = {
     "minimum_denominator": "catalogue metadata",
     "lower_bound": "band threshold",
     "upper_bound": "band threshold",
+    "trend_p_value": "a test over shown values only, blanked with the row",
+    "trend_points": "number of shown periods the trend test used",
+    "target_value": "the national value a funnel is drawn around",
+    "unit_count": "number of providers or PDUs in a funnel",
+    "min_denominator": "smallest denominator among a funnel's shown rows",
+    "max_denominator": "largest denominator among a funnel's shown rows",
+    "winsor_lower_z": "funnel statistic over shown rows",
+    "winsor_upper_z": "funnel statistic over shown rows",
+    "phi": "funnel statistic over shown rows",
+    "chi_square_statistic": "funnel statistic over shown rows",
+    "degrees_of_freedom": "funnel statistic over shown rows",
+    "critical_value": "funnel statistic over shown rows",
+    "tau_squared": "funnel statistic over shown rows",
+    "applied_tau_squared": "funnel statistic over shown rows",
+    "grid_step": "position on a funnel's grid of denominators",
+    "adjusted_lower_95": "control limit around the national value",
+    "adjusted_upper_95": "control limit around the national value",
+    "adjusted_lower_998": "control limit around the national value",
+    "adjusted_upper_998": "control limit around the national value",
+    "z_score": "a shown row's distance from the national value",
+    "adjusted_z_score": "a shown row's distance from the national value",
+    "distance": "between two providers' standardised context measures",
+    "peer_rank": "order of a provider's statistical neighbours",
+    "peer_value": "pooled over at least peer_minimum_count peers' shown rows",
+    "peer_count": "number of peers with a shown value",
+    "mean_weekly_active_cases": "provider context measure (caseload size)",
+    "high_tier_case_proportion": "provider context measure (caseload mix)",
+    "establishment_fte": "provider context measure (funded FTE)",
+    "pdu_count": "provider context measure (number of PDUs)",
+    "published_count_rounding_base": "disclosure policy setting",
 }
+#: Marts whose rows each stand for one row of marts.fct_indicator_values (the key column holding its
+#: indicator_value_id) and that read shown rows only: no suppressed row may reach them with a number.
+DRAWN_FROM_VALUE_ROWS = {
+    "fct_funnel_points": "funnel_point_id",
+    "fct_indicator_peer_comparison": "indicator_peer_comparison_id",
+}
+#: Marts whose numbers describe no provider or PDU: control limits drawn around the national value.
+ABOUT_NO_UNIT = {"fct_funnel_limits": "limits at grid denominators between a funnel's shown rows' smallest and largest"}
 NUMBER_TYPES = {"numeric", "integer", "bigint", "smallint", "double precision", "real"}
 
 
@@ -350,9 +395,11 @@ def test_no_small_count_leaks_through_any_mart(logins, warehouse_url):
         for table, columns in relations:
             counts = sorted(COUNT_COLUMNS & set(columns))
             if counts and "indicator_id" in columns:
+                numerator_sql = "numerator" if "numerator" in columns else "null::numeric"
+                denominator_sql = "denominator" if "denominator" in columns else "null::numeric"
                 for indicator_id, numerator, denominator in conn.execute(
-                    f"select indicator_id, numerator, denominator from marts.{table}"  # noqa: S608
-                    " where numerator is not null or denominator is not null"
+                    f"select indicator_id, {numerator_sql}, {denominator_sql} from marts.{table}"  # noqa: S608
+                    f" where {numerator_sql} is not null or {denominator_sql} is not null"
                 ):
                     checked += 1
                     minimum, people = rules[indicator_id]
@@ -366,7 +413,17 @@ def test_no_small_count_leaks_through_any_mart(logins, warehouse_url):
                 shown = " or ".join(f"{c} is not null" for c in blanked)
                 leaks = conn.execute(f"select count(*) from marts.{table} where is_suppressed and ({shown})").fetchone()  # noqa: S608
                 assert leaks == (0,), f"marts.{table}: suppressed rows with a number shown"
-            elif set(columns) & (COUNT_COLUMNS | DERIVED_COLUMNS):
+            elif table in DRAWN_FROM_VALUE_ROWS:
+                key = DRAWN_FROM_VALUE_ROWS[table]
+                drawn = sorted((COUNT_COLUMNS | DERIVED_COLUMNS) & set(columns))
+                shown = " or ".join(f"drawn.{c} is not null" for c in drawn)
+                leaks = conn.execute(
+                    f"select count(*) from marts.{table} as drawn"  # noqa: S608
+                    f" inner join marts.fct_indicator_values as v on v.indicator_value_id = drawn.{key}"
+                    f" where v.is_suppressed and ({shown})"
+                ).fetchone()
+                assert leaks == (0,), f"marts.{table}: a suppressed row reached it with its value"
+            elif set(columns) & (COUNT_COLUMNS | DERIVED_COLUMNS) and table not in ABOUT_NO_UNIT:
                 pytest.fail(f"marts.{table} shows numbers without an is_suppressed flag")
     assert checked > 10_000
 

@@ -42,6 +42,13 @@ WEEKLY_RETURNS_REACH = {
     "fct_indicator_values",
     "fct_characteristic_evidence",
     "fct_standard_indicative_ratings",
+    "int_provider_context",
+    "dim_provider_context",
+    "dim_provider_peer",
+    "fct_indicator_peer_comparison",
+    "fct_funnel_summary",
+    "fct_funnel_limits",
+    "fct_funnel_points",
 }
 STATE = {"project": "p1", "sources": {"source.p.fam.a": "batches:1", "source.p.fam.b": "batches:2"}}
 

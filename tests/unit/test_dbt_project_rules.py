@@ -125,11 +125,18 @@ def test_incremental_models_state_their_key_strategy_and_schema_change_rule(mani
 PUBLIC_MARTS = {
     "bridge_indicator_characteristic",
     "dim_characteristic",
+    "dim_disclosure_policy",
     "dim_indicator",
     "dim_inspection",
     "dim_provider",
+    "dim_provider_context",
+    "dim_provider_peer",
     "dim_standard",
     "fct_characteristic_evidence",
+    "fct_funnel_limits",
+    "fct_funnel_points",
+    "fct_funnel_summary",
+    "fct_indicator_peer_comparison",
     "fct_indicator_values",
     "fct_standard_indicative_ratings",
 }
@@ -143,6 +150,11 @@ def test_the_public_marts_keep_their_names_and_are_public(manifest):
         assert node["relation_name"].split(".")[-2].strip('"') == "marts", node["relation_name"]
 
 
+#: Marts that name other providers on a provider's own rows: planners and the publisher read them, and no
+#: provider-scoped or BI login may (row-level security cannot hide a column).
+PLANNERS_ONLY = {"dim_provider_peer": "each row names one of the provider's statistical neighbours"}
+
+
 def test_every_mart_gets_provider_row_security_and_every_reader_role(manifest):
     for node in _ours(manifest, "model"):
         if node["fqn"][1] != "marts":
@@ -150,7 +162,11 @@ def test_every_mart_gets_provider_row_security_and_every_reader_role(manifest):
         hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
         assert any("provider_row_security()" in sql for sql in hooks), node["name"]
         readers = set(node["config"]["grants"]["select"])
-        assert {"bi_reader", "planner_reader", "provider_reader", "warehouse_publisher"} <= readers, node["name"]
+        if node["name"] in PLANNERS_ONLY:
+            assert readers == {"planner_reader", "warehouse_publisher"}, node["name"]
+            assert any("revoke all" in sql and "provider_reader, bi_reader" in sql for sql in hooks), node["name"]
+        else:
+            assert {"bi_reader", "planner_reader", "provider_reader", "warehouse_publisher"} <= readers, node["name"]
 
 
 def test_exposures_declare_the_pack_and_the_bi_dashboard_on_public_marts_only(manifest):

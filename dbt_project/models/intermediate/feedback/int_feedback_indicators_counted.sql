@@ -1,7 +1,7 @@
 -- Feedback indicators in long format per provider and PDU for each quarter: staff survey (E01-E03,
 -- L03, L04), people on probation (V04, V05, I08, L06) and complaints (I09). Agree = response 4 or 5
 -- among those who answered the question. Survey respondents who withheld their PDU count towards
--- the provider only.
+-- the provider only. E01 carries its respondents' second moments for a t interval (unit_x).
 with
 
 staff_survey as (
@@ -41,7 +41,7 @@ complaints_due as (
 
 counted as (
     {{ indicator_counts('E01', 'engagement_scores',
-        "sum(engagement_score)", "count(*)", 'quarter_end_date') }}
+        "sum(engagement_score)", "count(*)", 'quarter_end_date', unit_x='engagement_score') }}
     union all
     {{ indicator_counts('E02', 'staff_survey',
         "count(*) filter (where response >= 4)", "count(*)",
@@ -88,7 +88,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
 )
 

@@ -52,7 +52,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
 )
 

@@ -1,5 +1,6 @@
 -- ICT indicators (I01-I05, I11) in long format: numerator and denominator per provider (and PDU
 -- where the source has one) at each ICT as-at date. I02's exposure is staff in post from staffing.
+-- I01 carries its system-days' second moments (delta-method interval); I05 its median's order-statistic limits.
 with
 
 system_availability as (
@@ -73,7 +74,8 @@ mi_reports_timed as (
 counted as (
     {{ indicator_counts('I01', 'system_availability',
         "sum(available_minutes)", "sum(scheduled_minutes)",
-        'as_at_date', by_pdu=false, where="system_name = 'case_management'") }}
+        'as_at_date', by_pdu=false, where="system_name = 'case_management'",
+        unit_x='available_minutes', unit_y='scheduled_minutes') }}
     union all
     {{ indicator_counts('I02', 'incident_exposure',
         "sum(incident_count)", "sum(staff_months_per_100)", 'as_at_date', by_pdu=false) }}
@@ -87,7 +89,7 @@ counted as (
     union all
     {{ indicator_counts('I05', 'mi_reports_timed',
         "percentile_cont(0.5) within group (order by days_to_publish)", "count(*)",
-        'as_at_date', by_pdu=false, where="published_date is not null") }}
+        'as_at_date', by_pdu=false, where="published_date is not null", median_of='days_to_publish') }}
     union all
     {{ indicator_counts('I11', 'mi_reports_timed',
         "count(*) filter (where days_to_publish <= 14)", "count(*)",
@@ -103,7 +105,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
 )
 

@@ -3,6 +3,8 @@
 -- (indicator_catalogue.source_entities) for that provider and period was late, missing or failed.
 -- A provider-level row with null counts is added for each missing or failed submission that left
 -- an indicator without a value, so missing evidence shows as a row rather than a gap.
+-- Every family carries the same uncertainty columns (indicator_counts: second moments of the sampled
+-- units for means and ratios, order-statistic limits for medians), null where an indicator has none.
 with
 
 staffing_counts as (
@@ -84,7 +86,15 @@ missing_rows as (
         late_or_missing.period_end_date,
         cast(null as numeric) as numerator,
         cast(null as numeric) as denominator,
-        cast(null as text) as source_batch_ids
+        cast(null as text) as source_batch_ids,
+        cast(null as integer) as sample_units,
+        cast(null as numeric) as sum_x_squared,
+        cast(null as numeric) as sum_y_squared,
+        cast(null as numeric) as sum_xy,
+        cast(null as numeric) as median_lower_95,
+        cast(null as numeric) as median_upper_95,
+        cast(null as numeric) as median_lower_998,
+        cast(null as numeric) as median_upper_998
     from late_or_missing
     left join unioned
         on
@@ -103,7 +113,8 @@ completed as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from unioned
     union all
     select * from missing_rows
@@ -126,7 +137,8 @@ final as (
         completed_keyed.numerator,
         completed_keyed.denominator,
         completed_keyed.source_batch_ids,
-        coalesce(late_or_missing.has_late_or_missing_data, false) as has_late_or_missing_data
+        coalesce(late_or_missing.has_late_or_missing_data, false) as has_late_or_missing_data,
+        {{ indicator_uncertainty_columns('completed_keyed.') }}
     from completed_keyed
     left join late_or_missing
         on

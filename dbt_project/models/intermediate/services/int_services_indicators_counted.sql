@@ -1,6 +1,6 @@
 -- Services indicators (V01-V03, V06, V07, E05) in long format per provider (and PDU where the source
 -- has one) for each quarter. E05's exposure is open cases at the quarter end from the ICT
--- record-completeness returns.
+-- record-completeness returns. V01 carries its median's order-statistic limits (median_of).
 with
 
 referrals as (
@@ -69,7 +69,7 @@ volunteer_exposure as (
 counted as (
     {{ indicator_counts('V01', 'referrals_dated',
         "percentile_cont(0.5) within group (order by days_to_start)", "count(*)",
-        'quarter_end_date', where="started_date > quarter_start_date") }}
+        'quarter_end_date', where="started_date > quarter_start_date", median_of='days_to_start') }}
     union all
     {{ indicator_counts('V02', 'referrals_dated',
         "count(*) filter (where outcome = 'completed')", "count(*)",
@@ -101,7 +101,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
 )
 

@@ -1,6 +1,7 @@
 -- Staffing indicators (S01-S07, W06, T01-T04, T06, E04) in long format: numerator and denominator
 -- per provider (and PDU where the source has one) at each staffing as-at date.
 -- In post at a date d: start_date <= d and (leave_date is null or leave_date > d).
+-- W06 carries the second moments of its staff in post for a delta-method interval (unit_x, unit_y).
 with
 
 staff as (
@@ -238,7 +239,9 @@ counted as (
     {{ indicator_counts('W06', 'staff_flagged',
         "sum(case when grade in ('PO', 'PSO', 'PQiP') then fte else 0 end)",
         "sum(case when grade = 'SPO' then fte else 0 end)",
-        'as_at_date', by_pdu=false, where="is_in_post") }}
+        'as_at_date', by_pdu=false, where="is_in_post",
+        unit_x="case when grade in ('PO', 'PSO', 'PQiP') then fte else 0 end",
+        unit_y="case when grade = 'SPO' then fte else 0 end") }}
     union all
     {{ indicator_counts('T01', 'mandatory_training',
         "count(*) filter (where completed_date <= due_date)", "count(*)",
@@ -273,7 +276,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
 )
 

@@ -1,5 +1,6 @@
 -- Workload (WMT) indicators (W01-W05, W07) in long format: numerator and denominator per provider
--- and PDU for each week of weekly returns.
+-- and PDU for each week of weekly returns. W01 carries its practitioner-weeks' second moments (points
+-- held and available) for a delta-method interval; a change of columns needs one --full-refresh.
 --
 -- Incremental, because the weekly return is the one source that grows without bound (a row per
 -- practitioner per week: about a million rows a year nationally). A build after the first recomputes
@@ -125,7 +126,8 @@ caseload_flagged as (
 
 counted as (
     {{ indicator_counts('W01', 'caseload_flagged',
-        "sum(total_points)", "sum(available_points)", 'week_ending_date') }}
+        "sum(total_points)", "sum(available_points)", 'week_ending_date',
+        unit_x='total_points', unit_y='available_points') }}
     union all
     {{ indicator_counts('W02', 'caseload_flagged',
         "count(*) filter (where capacity_pct > 110)", "count(*)", 'week_ending_date') }}
@@ -154,7 +156,8 @@ final as (
         period_end_date,
         numerator,
         denominator,
-        source_batch_ids
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
     from counted
     {% if is_incremental() -%}
         where

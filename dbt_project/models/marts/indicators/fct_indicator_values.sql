@@ -2,14 +2,27 @@
 -- national and regional values, polarity-aware comparison, comparator quintile, recent trend,
 -- indicative band, suppression and data-quality flags, source batches. Disclosure-controlled: the counts
 -- and everything derived from them are blanked on suppressed rows (see final).
--- Method by indicator_catalogue.calculation_type:
+-- Method by indicator_catalogue.calculation_type (interval_method names the one used on each row):
 --   proportion: value = numerator / denominator, Wilson score limits;
 --   rate: value = numerator / denominator (events per unit of exposure), Byar's limits, exact Poisson
 --         limits (poisson_exact_limits) when fewer than 10 events (numerator rounded);
---   ratio: value = numerator / denominator (a mean or ratio of sums), no limits;
---   median: value = numerator (the median), denominator = number of cases, no limits.
+--   ratio: value = numerator / denominator, a ratio of sums over sampled units; limits by the delta
+--         method (linearisation) from the units' second moments, value -/+ z SE; for a mean (every
+--         unit's denominator contribution is 1) a t interval on n - 1 degrees of freedom instead;
+--   median: value = numerator (the median), denominator = number of cases, order-statistic limits
+--         computed where the ordered values are (indicator_counts' median_of).
+-- Trend: a test for a linear trend over the latest trend_max_periods periods, given trend_min_points
+-- unsuppressed points among them (trend_inputs; the tests are in the linear_trend_test macro).
+-- Published counts: numerator and denominator are rounded to the nearest var('published_count_rounding')
+-- in the final select only; values, limits and tests use the exact counts.
 -- Deterministic: no clock reads, so a rebuild on the same data gives identical rows.
 -- Values and limits are rounded to 6 decimals.
+{%- set count_rounding_base = var('published_count_rounding', 1) | int %}
+{%- if count_rounding_base < 1 %}
+    {{ exceptions.raise_compiler_error('published_count_rounding must be an integer of at least 1') }}
+{%- endif %}
+{%- set trend_min_points = 5 %}
+{%- set trend_max_periods = 8 %}
 with
 
 indicator_counts as (
@@ -38,6 +51,14 @@ measured as (
         cast(indicator_counts.denominator as numeric) as denominator,
         indicator_counts.source_batch_ids,
         indicator_counts.has_late_or_missing_data,
+        indicator_counts.sample_units,
+        indicator_counts.sum_x_squared,
+        indicator_counts.sum_y_squared,
+        indicator_counts.sum_xy,
+        indicator_counts.median_lower_95,
+        indicator_counts.median_upper_95,
+        indicator_counts.median_lower_998,
+        indicator_counts.median_upper_998,
         indicator_catalogue.polarity,
         indicator_catalogue.calculation_type,
         indicator_catalogue.minimum_denominator,
@@ -64,9 +85,28 @@ measured as (
         on indicator_counts.indicator_id = indicator_catalogue.indicator_id
 ),
 
+-- Means and ratios: the delta-method standard error of the ratio of sums; a mean is a ratio whose every
+-- unit contributes 1 to the denominator, and takes a t quantile on n - 1 degrees of freedom.
+ratio_errors as (
+    select
+        measured.*,
+        {{ ratio_standard_error(
+            'measured.numerator', 'measured.denominator', 'measured.sample_units',
+            'measured.sum_x_squared', 'measured.sum_y_squared', 'measured.sum_xy'
+        ) }} as ratio_standard_error,
+        coalesce(
+            measured.denominator = measured.sample_units and measured.sum_y_squared = measured.sample_units,
+            false
+        ) as is_mean,
+        {{ t_quantile(1.959964, 'measured.sample_units - 1') }} as t_quantile_95,
+        {{ t_quantile(3.090232, 'measured.sample_units - 1') }} as t_quantile_998
+    from measured
+),
+
 limited as (
     select
         measured.*,
+        poisson_exact_limits.observed_events is not null as has_exact_poisson_limits,
         case measured.calculation_type
             when 'proportion' then {{ wilson_lower('measured.numerator', 'measured.denominator') }}
             when 'rate'
@@ -75,6 +115,11 @@ limited as (
                             then poisson_exact_limits.lower_95_events / nullif(measured.denominator, 0)
                         else {{ byar_lower('measured.numerator', 'measured.denominator') }}
                     end
+            when 'ratio'
+                then measured.raw_value
+                    - case when measured.is_mean then measured.t_quantile_95 else 1.959964 end
+                    * measured.ratio_standard_error
+            when 'median' then measured.median_lower_95
         end as raw_lower_95,
         case measured.calculation_type
             when 'proportion' then {{ wilson_upper('measured.numerator', 'measured.denominator') }}
@@ -84,6 +129,11 @@ limited as (
                             then poisson_exact_limits.upper_95_events / nullif(measured.denominator, 0)
                         else {{ byar_upper('measured.numerator', 'measured.denominator') }}
                     end
+            when 'ratio'
+                then measured.raw_value
+                    + case when measured.is_mean then measured.t_quantile_95 else 1.959964 end
+                    * measured.ratio_standard_error
+            when 'median' then measured.median_upper_95
         end as raw_upper_95,
         case measured.calculation_type
             when 'proportion'
@@ -94,6 +144,11 @@ limited as (
                             then poisson_exact_limits.lower_998_events / nullif(measured.denominator, 0)
                         else {{ byar_lower('measured.numerator', 'measured.denominator', z=3.090232) }}
                     end
+            when 'ratio'
+                then measured.raw_value
+                    - case when measured.is_mean then measured.t_quantile_998 else 3.090232 end
+                    * measured.ratio_standard_error
+            when 'median' then measured.median_lower_998
         end as raw_lower_998,
         case measured.calculation_type
             when 'proportion'
@@ -104,8 +159,13 @@ limited as (
                             then poisson_exact_limits.upper_998_events / nullif(measured.denominator, 0)
                         else {{ byar_upper('measured.numerator', 'measured.denominator', z=3.090232) }}
                     end
+            when 'ratio'
+                then measured.raw_value
+                    + case when measured.is_mean then measured.t_quantile_998 else 3.090232 end
+                    * measured.ratio_standard_error
+            when 'median' then measured.median_upper_998
         end as raw_upper_998
-    from measured
+    from ratio_errors as measured
     left join poisson_exact_limits
         on
             measured.calculation_type = 'rate'
@@ -126,6 +186,15 @@ rounded as (
         round(raw_upper_95, 6) as upper_95,
         round(raw_lower_998, 6) as lower_998,
         round(raw_upper_998, 6) as upper_998,
+        case
+            when raw_lower_95 is null or raw_upper_95 is null then null
+            when calculation_type = 'proportion' then 'Wilson score'
+            when calculation_type = 'rate' and has_exact_poisson_limits then 'exact Poisson'
+            when calculation_type = 'rate' then 'Byar'
+            when calculation_type = 'ratio' and is_mean then 't interval of the mean'
+            when calculation_type = 'ratio' then 'delta method, ratio of sums'
+            when calculation_type = 'median' then 'order-statistic interval of the median'
+        end as interval_method,
         polarity,
         calculation_type,
         minimum_denominator,
@@ -228,19 +297,14 @@ compared as (
         disclosure_checked.*,
         national_values.national_value,
         case when disclosure_checked.pdu_code is not null then provider_values.provider_value end as regional_value,
-        case
-            when
-                disclosure_checked.lower_95 is null
-                or disclosure_checked.upper_95 is null
-                or national_values.national_value is null
-                or disclosure_checked.polarity not in ('down', 'up')
-                then 'not compared'
-            when national_values.national_value > disclosure_checked.upper_95
-                then case disclosure_checked.polarity when 'down' then 'better' else 'worse' end
-            when national_values.national_value < disclosure_checked.lower_95
-                then case disclosure_checked.polarity when 'down' then 'worse' else 'better' end
-            else 'similar'
-        end as comparison,
+        {{ national_comparison(
+            'disclosure_checked.lower_95', 'disclosure_checked.upper_95',
+            'national_values.national_value', 'disclosure_checked.polarity'
+        ) }} as comparison,
+        {{ national_comparison(
+            'disclosure_checked.lower_998', 'disclosure_checked.upper_998',
+            'national_values.national_value', 'disclosure_checked.polarity'
+        ) }} as comparison_998,
         -- 1 = best fifth (lowest value when polarity is down or none, highest when up), among
         -- providers (provider rows) or among all PDUs (PDU rows); ties broken by id so rebuilds agree.
         case
@@ -272,50 +336,28 @@ compared as (
             and disclosure_checked.period_end_date = provider_values.period_end_date
 ),
 
--- Recent trend over the latest four periods (this one and up to three before it).
-trend_window as (
+-- Trend: a test for a linear trend over the row's latest {{ trend_max_periods }} periods (this one and
+-- those before it, same indicator, provider and PDU), scored by period number so a gap keeps its place.
+-- Only unsuppressed values are points, so a trend never hints at a suppressed value; fewer than
+-- {{ trend_min_points }} points is 'not enough data'.
+trend_inputs as (
     select
         compared.*,
-        -- suppressed values are left out, so a trend never hints at one
-        count(compared.shown_value) over recent_periods as periods_with_value,
-        first_value(compared.shown_value) over recent_periods as earliest_value
-    from (
-        select
-            compared.*,
-            case when compared.suppression_reason is null then compared.value end as shown_value
-        from compared
-    ) as compared
-    window recent_periods as (
-        partition by compared.indicator_id, compared.provider_id, coalesce(compared.pdu_code, 'ALL')
-        order by compared.period_end_date
-        rows between 3 preceding and current row
-    )
+        row_number() over (
+            partition by compared.indicator_id, compared.provider_id, coalesce(compared.pdu_code, 'ALL')
+            order by compared.period_end_date
+        ) as period_number,
+        compared.suppression_reason is null and compared.value is not null as is_trend_point,
+        -- standard error from the 95% limits (means, ratios and medians weight by it)
+        case
+            when compared.upper_95 > compared.lower_95
+                then (compared.upper_95 - compared.lower_95) / (2 * 1.959964)
+        end as standard_error
+    from compared
 ),
 
 trended as (
-    select
-        trend_window.*,
-        case
-            when trend_window.polarity not in ('down', 'up') then null
-            when trend_window.periods_with_value < 3 or trend_window.earliest_value is null
-                then 'not enough data'
-            -- with limits: a change is the earliest value lying outside this period's 95% interval
-            when trend_window.lower_95 is not null and trend_window.upper_95 is not null
-                then case
-                        when trend_window.earliest_value < trend_window.lower_95
-                            then case trend_window.polarity when 'up' then 'improving' else 'worsening' end
-                        when trend_window.earliest_value > trend_window.upper_95
-                            then case trend_window.polarity when 'up' then 'worsening' else 'improving' end
-                        else 'stable'
-                    end
-            -- without limits: a change is a move of more than 5% of the earliest value
-            when abs(trend_window.value - trend_window.earliest_value) <= 0.05 * abs(trend_window.earliest_value)
-                then 'stable'
-            when trend_window.value > trend_window.earliest_value
-                then case trend_window.polarity when 'up' then 'improving' else 'worsening' end
-            else case trend_window.polarity when 'up' then 'worsening' else 'improving' end
-        end as trend
-    from trend_window
+    {{ linear_trend_test('trend_inputs', max_periods=trend_max_periods, min_points=trend_min_points) }}
 ),
 
 banded as (
@@ -344,18 +386,31 @@ final as (
         provider_id,
         pdu_code,
         period_end_date,
-        {{ unless_suppressed('numerator') }} as numerator,
-        {{ unless_suppressed('denominator') }} as denominator,
+        -- published counts, rounded to the nearest count_rounding_base (1: exact)
+        {%- if count_rounding_base > 1 %}
+            {{ unless_suppressed(count_rounding_base ~ ' * round(numerator / ' ~ count_rounding_base ~ ')') }}
+                as numerator,
+            {{ unless_suppressed(count_rounding_base ~ ' * round(denominator / ' ~ count_rounding_base ~ ')') }}
+                as denominator,
+        {%- else %}
+            {{ unless_suppressed('numerator') }} as numerator,
+            {{ unless_suppressed('denominator') }} as denominator,
+        {%- endif %}
         {{ unless_suppressed('value') }} as value,
         {{ unless_suppressed('lower_95') }} as lower_95,
         {{ unless_suppressed('upper_95') }} as upper_95,
         {{ unless_suppressed('lower_998') }} as lower_998,
         {{ unless_suppressed('upper_998') }} as upper_998,
+        {{ unless_suppressed('interval_method') }} as interval_method,
         national_value,
         regional_value,
         case when suppression_reason is null then comparison else 'not compared' end as comparison,
+        case when suppression_reason is null then comparison_998 else 'not compared' end as comparison_998,
         {{ unless_suppressed('comparator_quintile') }} as comparator_quintile,
         {{ unless_suppressed('trend') }} as trend,
+        {{ unless_suppressed('trend_method') }} as trend_method,
+        {{ unless_suppressed('round(raw_trend_p_value, 6)') }} as trend_p_value,
+        cast(trend_points as integer) as trend_points,
         {{ unless_suppressed('indicative_band') }} as indicative_band,
         suppression_reason is not null as is_suppressed,
         suppression_reason,
