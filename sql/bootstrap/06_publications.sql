@@ -70,6 +70,14 @@ create table if not exists marts.evidence_pack_values (
     is_suppressed boolean,
     rows_loaded integer,
     rows_quarantined integer,
+    lower_998 double precision,
+    upper_998 double precision,
+    comparison_998 text,
+    interval_method text,
+    trend text,
+    trend_p_value double precision,
+    peer_value double precision,
+    peer_comparison text,
     published_at timestamptz not null,
     primary key (publication_id, row_number)
 );

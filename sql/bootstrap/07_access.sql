@@ -125,6 +125,16 @@ set
 from audit.pack_publications as publications
 where pack_values.publication_id = publications.publication_id and pack_values.pack_provider_id is null;
 alter table marts.evidence_pack_values alter column pack_provider_id set not null;
+-- Warehouses made before packs showed 99.8% limits, interval methods, trend tests and peer values.
+alter table marts.evidence_pack_values
+add column if not exists lower_998 double precision,
+add column if not exists upper_998 double precision,
+add column if not exists comparison_998 text,
+add column if not exists interval_method text,
+add column if not exists trend text,
+add column if not exists trend_p_value double precision,
+add column if not exists peer_value double precision,
+add column if not exists peer_comparison text;
 select security.enable_provider_row_security('marts.evidence_pack_values');
 -- A scoped reader sees its own provider's figures in its own provider's packs only: not its figures as
 -- they appear in another provider's pack, whose publication (named after the inspection) is not its own.

@@ -199,6 +199,17 @@ def test_pdf_is_a4_with_searchable_text(chromium, sample_pack, tmp_path):
     assert "Vacancy rate by quarter" in text  # chart caption: text, not an image
 
 
+def test_pdf_is_tagged_with_bookmarks_from_the_headings(chromium, sample_pack, tmp_path):
+    pdf = pack_browser.render_pdf(sample_pack, tmp_path / "tagged.pdf", browser=chromium)
+
+    info = _poppler("pdfinfo", str(pdf))
+    assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE), info
+    raw = pdf.read_bytes()
+    assert b"/Outlines" in raw and b"/StructTreeRoot" in raw
+    for _, heading in SAMPLE_HEADINGS:
+        assert b"/Title (" + heading.encode() + b")" in raw, heading
+
+
 def test_pdf_honours_css_page_size(chromium, tmp_path):
     page = _write(tmp_path, "a5.html", _page("<h1>Small print</h1>", page_size="A5"))
 

@@ -46,8 +46,36 @@ create table marts.fct_indicator_values (
     pdu_code text, period_end_date date not null, numerator numeric, denominator numeric, value numeric,
     lower_95 numeric, upper_95 numeric, national_value numeric, comparison text,
     indicative_band text, source_batch_ids text, has_late_or_missing_data boolean,
-    is_suppressed boolean not null default false, suppression_reason text
+    is_suppressed boolean not null default false, suppression_reason text, lower_998 numeric, upper_998 numeric,
+    interval_method text, comparison_998 text, trend text, trend_method text, trend_p_value numeric,
+    trend_points integer
 );
+create table marts.dim_provider_peer (
+    provider_peer_id text primary key, provider_id text not null, peer_provider_id text not null,
+    peer_rank integer not null, distance numeric not null
+);
+create table marts.fct_indicator_peer_comparison (
+    indicator_peer_comparison_id text primary key, indicator_id text not null, provider_id text not null,
+    period_end_date date not null, value numeric, lower_95 numeric, upper_95 numeric, peer_value numeric,
+    peer_count integer, peer_comparison text
+);
+create table marts.fct_funnel_summary (
+    funnel_summary_id text primary key, indicator_id text not null, period_end_date date not null,
+    unit_level text not null, target_value numeric, is_overdispersed boolean, funnel_method text,
+    adjustment_method text
+);
+create table marts.fct_funnel_limits (
+    funnel_limit_id text primary key, indicator_id text not null, period_end_date date not null,
+    unit_level text not null, denominator numeric not null, lower_998 numeric, lower_95 numeric, upper_95 numeric,
+    upper_998 numeric, adjusted_lower_998 numeric, adjusted_lower_95 numeric, adjusted_upper_95 numeric,
+    adjusted_upper_998 numeric
+);
+create table marts.fct_funnel_points (
+    funnel_point_id text primary key, indicator_id text not null, period_end_date date not null,
+    unit_level text not null, provider_id text not null, pdu_code text, denominator numeric, value numeric,
+    funnel_position text
+);
+create table marts.dim_disclosure_policy (disclosure_policy_id text primary key, methods_appendix_text text);
 create table marts.fct_standard_indicative_ratings (
     standard_rating_id text primary key, provider_id text not null, standard_id text not null,
     mean_points numeric, indicative_rating text, rule_version text
@@ -98,19 +126,58 @@ SEED: dict[str, list[tuple]] = {
         ("S01|1.2-inadequate-02", "S01", "1.2-inadequate-02", "Inadequate", "substantial or frequent"),
         ("S01|1.2-good-02", "S01", "1.2-good-02", "Good", "Staffing levels are planned"),
     ],
+    # then: is_suppressed, suppression_reason, 99.8% limits, interval method, comparison at 99.8%, the trend test
     "marts.fct_indicator_values": [
         ("N07|2026-09-30|S01", "S01", "N07", None, AS_AT, 55.5, 450, 0.1233, 0.0966, 0.1557, 0.08)
-        + ("worse", "Inadequate", "b1,b2", True),
+        + ("worse", "Inadequate", "b1,b2", True, False, None, 0.0871, 0.1722, "Wilson score", "worse")
+        + ("worsening", "chi-square test for trend", 0.0012, 5),
         ("N07|2026-06-30|S01", "S01", "N07", None, PREVIOUS, 10, 450, 0.0222, 0.01, 0.04, 0.08)
-        + ("better", "Good", "b0", False),
+        + ("better", "Good", "b0", False, False, None, 0.008, 0.05, "Wilson score", "better", None, None, None, None),
         # a PDU row and a value after the as-at date: neither may reach the provider's pack
         ("N07|N07-01|2026-09-30|S01", "S01", "N07", "N07-01", AS_AT, 1, 10, 0.1, 0.02, 0.4, 0.08)
-        + ("similar", "Good", "b1", False),
+        + ("similar", "Good", "b1", False, False, None, 0.01, 0.6, "Wilson score", "similar", None, None, None, None),
         ("N07|2026-12-31|S01", "S01", "N07", None, date(2026, 12, 31), 1, 450, 0.0022, 0.0, 0.01, 0.08)
-        + ("better", "Outstanding", "b5", False),
+        + (
+            "better",
+            "Outstanding",
+            "b5",
+            False,
+            False,
+            None,
+            0.0,
+            0.02,
+            "Wilson score",
+            "better",
+            None,
+            None,
+            None,
+            None,
+        ),
     ],
+    "marts.dim_provider_peer": [("N07|N01", "N07", "N01", 1, 0.75)],
+    "marts.fct_indicator_peer_comparison": [
+        ("N07|2026-09-30|S01", "S01", "N07", AS_AT, 0.1233, 0.0966, 0.1557, 0.05, 3, "worse"),
+    ],
+    "marts.fct_funnel_summary": [
+        ("S01|2026-09-30|provider", "S01", AS_AT, "provider", 0.08, True, "binomial z", "additive random effects"),
+        ("S01|2026-09-30|pdu", "S01", AS_AT, "pdu", 0.08, False, "binomial z", "additive random effects"),
+    ],
+    # the provider funnel is overdispersed, so its adjusted limits are drawn; the PDU funnel's plain ones
+    "marts.fct_funnel_limits": [
+        ("S01|2026-09-30|provider|1", "S01", AS_AT, "provider", 100, 0.0, 0.03, 0.13, 0.16, 0.0, 0.0, 0.2, 0.25),
+        ("S01|2026-09-30|provider|2", "S01", AS_AT, "provider", 450, 0.04, 0.055, 0.105, 0.12, 0.0, 0.02, 0.15, 0.2),
+        ("S01|2026-09-30|pdu|1", "S01", AS_AT, "pdu", 10, 0.0, 0.0, 0.25, 0.35, 0.0, 0.0, 0.3, 0.4),
+    ],
+    "marts.fct_funnel_points": [
+        ("N07|2026-09-30|S01", "S01", AS_AT, "provider", "N07", None, 450, 0.1233, "within limits"),
+        ("N01|2026-09-30|S01", "S01", AS_AT, "provider", "N01", None, 100, 0.02, "better (95%)"),
+        ("N07|N07-01|2026-09-30|S01", "S01", AS_AT, "pdu", "N07", "N07-01", 10, 0.1, "within limits"),
+    ],
+    "marts.dim_disclosure_policy": [("current", "Counts of 1 to 4 are withheld; published counts are not rounded.")],
     "marts.dim_inspection": [
         ("INS-IN", "N07", "Domain one", AS_AT + timedelta(days=56), AS_AT + timedelta(days=67)),
+        # N07's previous inspection: what was known when it began is the baseline for "since then"
+        ("INS-PREV", "N07", "Domain one", date(2026, 7, 15), date(2026, 7, 26)),
         ("INS-NEAR", "N01", "Domain one", AS_AT + timedelta(days=1), AS_AT + timedelta(days=12)),
         ("INS-TODAY", "N01", "Domain one", AS_AT, AS_AT + timedelta(days=11)),
         ("INS-LATE", "N07", "Domain one", AS_AT + timedelta(days=57), AS_AT + timedelta(days=68)),
@@ -203,6 +270,47 @@ def test_load_pack_context_reads_the_marts(conn):
     assert [p.period_end_date for p in line.trend] == [PREVIOUS, AS_AT]  # not the value after the as-at date
     assert [(p.provider_id, p.value) for p in line.peers] == [("N07", pytest.approx(0.1233))]
     assert [(p.pdu_code, p.comparison) for p in line.pdus] == [("N07-01", "similar")]
+
+
+def test_each_line_carries_its_comparators_from_the_marts(conn):
+    from probation_evidence.packs.queries import load_pack_context
+
+    ctx = load_pack_context(conn, "INS-IN", AS_AT)
+    line = ctx.standards[1].evidence[0]
+    assert (line.lower_998, line.upper_998, line.comparison_998) == (0.0871, 0.1722, "worse")
+    assert (line.interval_method, line.trend_direction, line.trend_points) == ("Wilson score", "worsening", 5)
+    assert (line.trend_p_value, line.trend_method) == (0.0012, "chi-square test for trend")
+    assert (line.peer_value, line.peer_count, line.peer_comparison) == (0.05, 3, "worse")
+    assert [(p.provider_id, p.provider_name, p.rank, p.distance) for p in ctx.peer_group] == [
+        ("N01", "North West", 1, 0.75)
+    ]
+    # Since the previous inspection (fieldwork from 15 July): June's 2.2% lies below September's interval,
+    # and for a vacancy rate (polarity down) that is a worsening.
+    assert line.previous is not None
+    assert (line.previous.inspection_id, line.previous.period_end_date) == ("INS-PREV", PREVIOUS)
+    assert (line.previous.value, line.previous.change) == (0.0222, "worsened")
+    # The provider funnel is overdispersed: the adjusted limits are the ones drawn. The PDU funnel is not.
+    assert line.funnel is not None and line.funnel.is_overdispersed is True and line.funnel.target == 0.08
+    assert [(lim.denominator, lim.lower_95, lim.upper_95) for lim in line.funnel.limits] == [
+        (100.0, 0.0, 0.2),
+        (450.0, 0.02, 0.15),
+    ]
+    assert [(p.unit_id, p.label, p.is_focus, p.provider_id) for p in line.funnel.points] == [
+        ("N01", "North West", False, "N01"),
+        ("N07", "London", True, "N07"),
+    ]
+    assert line.pdu_funnel is not None and line.pdu_funnel.is_overdispersed is False
+    assert [(lim.lower_95, lim.upper_95) for lim in line.pdu_funnel.limits] == [(0.0, 0.25)]
+    assert [(p.unit_id, p.is_focus) for p in line.pdu_funnel.points] == [("N07-01", True)]
+    assert ctx.disclosure_note.startswith("Counts of 1 to 4 are withheld")
+
+
+def test_a_provider_with_no_earlier_inspection_has_no_change_since(conn):
+    from probation_evidence.packs.queries import load_pack_context
+
+    ctx = load_pack_context(conn, "INS-NEAR", AS_AT)
+    assert all(line.previous is None for s in ctx.standards for line in s.evidence)
+    assert ctx.peer_group == ()
 
 
 def test_indicator_without_a_value_is_still_listed(conn):

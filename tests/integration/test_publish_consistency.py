@@ -282,7 +282,7 @@ def test_two_publishers_of_one_inspection_take_consecutive_versions(url, tmp_pat
 
 
 def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
-    """A comparison row holds another provider's value: it is tagged with that provider, not the pack's."""
+    """A row naming another provider (comparison, funnel point, peer) is tagged with it, not the pack's."""
     from probation_evidence import publish
 
     with psycopg.connect(url.url()) as conn:
@@ -297,12 +297,18 @@ def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
             tagged = conn.execute(
                 "select record_type, subject, provider_id, pack_provider_id from marts.evidence_pack_values"
                 " where publication_id = (select max(publication_id) from audit.pack_publications"
-                " where inspection_id = 'INS-IN') and record_type = 'provider_comparison' order by subject"
+                " where inspection_id = 'INS-IN') and record_type in ('provider_comparison', 'peer_group',"
+                " 'funnel_point_provider', 'funnel_point_pdu') order by record_type, subject"
             ).fetchall()
     finally:
         with psycopg.connect(url.url()) as conn:
             conn.execute("delete from marts.fct_indicator_values where indicator_value_id = 'N01|2026-09-30|S01'")
+    # Funnel points and the peer group name other providers too, and are tagged with them.
     assert tagged == [
+        ("funnel_point_pdu", "N07-01", "N07", "N07"),
+        ("funnel_point_provider", "N01", "N01", "N07"),
+        ("funnel_point_provider", "N07", "N07", "N07"),
+        ("peer_group", "N01", "N01", "N07"),
         ("provider_comparison", "N01", "N01", "N07"),
         ("provider_comparison", "N07", "N07", "N07"),
     ]

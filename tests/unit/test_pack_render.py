@@ -153,9 +153,28 @@ def _outline(html: str) -> _Outline:
     return parser
 
 
+def _annex_article(html: str, indicator_id: str = "s01") -> str:
+    """The annex's full page for one indicator (the core shows it as one compact row)."""
+    start = html.index(f'<article class="indicator-detail" id="indicator-{indicator_id}"')
+    return html[start : html.index("</article>", start)]
+
+
+def _compact_row(html: str, indicator_id: str = "s01") -> str:
+    start = html.index(f'<tbody class="evidence-line" id="line-{indicator_id}"')
+    return html[start : html.index("</tbody>", start)]
+
+
+def _scripts(html: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S | re.I)
+
+
 def test_data_is_escaped_never_executed():
+    from probation_evidence.packs.render import FILTER_SCRIPT
+
     html = _render()
-    assert "<script" not in html.lower()
+    # The only script is the pack's own filter script; no data ever opens a tag.
+    assert html.lower().count("<script") == 1 and _scripts(html) == [FILTER_SCRIPT]
+    assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Staffing levels" in html  # characteristic text
     assert "London &lt;script&gt;alert(1)&lt;/script&gt;" in html  # provider name
 
@@ -167,7 +186,9 @@ def test_no_network_resources():
         for name in ("src", "href", "xlink:href", "srcset", "action", "data", "poster"):
             value = (attrs.get(name) or "").strip().lower()
             assert not value.startswith(("http:", "https:", "//")), (tag, name, value)
-        assert tag not in {"script", "link", "iframe", "img", "object", "embed"}, tag
+        assert tag not in {"link", "iframe", "img", "object", "embed"}, tag
+        if tag == "script":
+            assert attrs == {}, attrs  # inline only: no src, no type
     # The SVG namespace is a name, never fetched; any other absolute URL would be a leak.
     text = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "http://" not in text and "https://" not in text
@@ -199,7 +220,8 @@ def test_missing_value_is_shown_as_missing():
     line = _s01_line(value=None, numerator=None, denominator=None, lower_95=None, upper_95=None)
     html = _render(_context({"1.2": [line]}))
     assert "No value for 30 September 2026." in html
-    assert "<svg" not in html
+    assert "<svg" not in _annex_article(html)
+    assert "<strong>No value</strong>" in _compact_row(html)
 
 
 def test_cover_and_notice():
@@ -302,7 +324,7 @@ def test_each_indicator_has_trend_every_provider_and_pdu_charts_with_captions():
     html = _render()
     for suffix in ("trend", "providers", "pdus"):
         assert f'id="indicator-s01-{suffix}-title"' in html
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", _annex_article(html), re.S)
     assert len(captions) == 3
     assert any("12.3%" in c and "national 8.0%" in c for c in captions), captions
     assert "suppressed" in html
@@ -310,8 +332,8 @@ def test_each_indicator_has_trend_every_provider_and_pdu_charts_with_captions():
 
 
 def test_a_line_without_series_has_no_charts_and_no_value_has_none():
-    assert "<svg" not in _render_line(_s01_line(trend=(), peers=(), pdus=()))
-    assert "<figure" not in _render_line(_s01_line(value=None, trend=(), peers=(), pdus=()))
+    assert "<svg" not in _annex_article(_render_line(_s01_line(trend=(), peers=(), pdus=())))
+    assert "<figure" not in _annex_article(_render_line(_s01_line(value=None, trend=(), peers=(), pdus=())))
 
 
 def _csv_rows(ctx=None) -> list[dict]:
@@ -426,3 +448,190 @@ def test_a_suppressed_value_is_shown_as_suppressed_with_its_reason_and_flagged_i
     assert (value["value"], value["numerator"], value["is_suppressed"]) == ("", "", "true")
     assert {r["is_suppressed"] for r in rows if r["record_type"] == "trend"} == {"false"}
     assert {r["is_suppressed"] for r in rows if r["record_type"] == "source_batch"} == {""}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Structure: a core (cover, contents, overview, summary, areas, data quality, compact evidence) and an
+# annex (indicator detail, methods, provenance), with the new model fields rendered where present.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _full_line(**overrides):
+    from probation_evidence.packs.model import (
+        FunnelLimitValue,
+        FunnelPointValue,
+        FunnelView,
+        PreviousValue,
+    )
+
+    funnel = FunnelView(
+        unit_level="provider",
+        target=0.08,
+        points=(
+            FunnelPointValue("N07", f"N07 London {HOSTILE}", 450.0, 55.5 / 450, "worse (99.8%)", is_focus=True),
+            FunnelPointValue("N01", "N01 North East", 300.0, 0.05, "within limits"),
+        ),
+        limits=(FunnelLimitValue(100.0, 0.03, 0.13, 0.01, 0.16), FunnelLimitValue(500.0, 0.06, 0.10, 0.05, 0.12)),
+        is_overdispersed=True,
+        adjustment_method="multiplicative (phi)",
+        funnel_method="exact binomial limits",
+    )
+    fields = {
+        "lower_998": 0.085,
+        "upper_998": 0.171,
+        "comparison_998": "similar",
+        "interval_method": f"Wilson score {HOSTILE}",
+        "trend_direction": "worsening",
+        "trend_p_value": 0.0123,
+        "trend_method": "Mann-Kendall",
+        "trend_points": 6,
+        "peer_value": 0.09,
+        "peer_count": 5,
+        "peer_comparison": "worse",
+        "previous": PreviousValue(f"INS-2023-{HOSTILE}", date(2023, 6, 30), 0.07, "worsened"),
+        "funnel": funnel,
+    }
+    fields.update(overrides)
+    return _s01_line(**fields)
+
+
+def _full_context(**overrides):
+    from probation_evidence.packs.model import PeerProvider
+
+    fields = {
+        "peer_group": (
+            PeerProvider("N01", f"North East {HOSTILE}", 1, 0.25),
+            PeerProvider("N02", "North West", 2, None),
+        ),
+        "disclosure_note": f"Counts below 5 are withheld and others rounded to the nearest 5 {HOSTILE}.",
+    }
+    fields.update(overrides)
+    return _context({"1.2": [_full_line()]}, **fields)
+
+
+def _contents_links(html: str) -> list[str]:
+    start = html.index('<nav class="contents-page"')
+    return re.findall(r'href="#([^"]+)"', html[start : html.index("</nav>", start)])
+
+
+def test_the_contents_page_links_every_section_in_order():
+    from probation_evidence.packs.render import ANNEX_SECTIONS, CORE_SECTIONS
+
+    html = _render()
+    links = _contents_links(html)
+    standards = [f"standard-{sid.replace('.', '-')}" for sid in STANDARDS]
+    assert links == [a for a, _ in CORE_SECTIONS] + standards + [a for a, _ in ANNEX_SECTIONS]
+    positions = [html.index(f'id="{anchor}"') for anchor in links]
+    assert positions == sorted(positions)  # the sections appear in the order the contents lists them
+    sidebar = html[html.index('<nav class="sidebar"') : html.index("</nav>")]
+    assert re.findall(r'href="#([^"]+)"', sidebar) == links
+
+
+def test_cover_then_contents_then_overview_then_the_core_then_the_annex():
+    html = _render()
+    order = [
+        'class="cover"',
+        'class="contents-page"',
+        'id="overview-heading"',
+        'id="summary-heading"',
+        'id="areas-heading"',
+        'id="data-quality-heading"',
+        'id="standard-1-1-heading"',
+        'id="standard-1-4-heading"',
+        'id="annex-heading"',
+        'id="methods-heading"',
+        'id="provenance-heading"',
+    ]
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    # The core shows each indicator as a compact row; its full page (charts, characteristics) is in the annex.
+    assert html.index('id="line-s01"') < html.index('id="annex-heading"') < html.index('id="indicator-s01"')
+    core = html[: html.index('id="annex-heading"')]
+    assert "indicator-s01-trend" not in core and "<blockquote>" not in core.split('class="contents-page"')[1]
+
+
+def test_the_overview_has_a_row_per_indicator_with_the_spread_of_all_providers():
+    from probation_evidence.packs.model import PeerValue
+    from probation_evidence.packs.render import spine_rows
+
+    peers = (
+        PeerValue("N07", "London", 0.10, None, None),
+        PeerValue("N01", "North East", 0.02, None, None),
+        PeerValue("N02", "North West", 0.06, None, None),
+        PeerValue("N03", "Yorkshire", None, None, None, is_suppressed=True),
+        PeerValue("N04", "Wales", 0.30, None, None),
+    )
+    ctx = _context({"1.2": [_s01_line(peers=peers, comparison_998="similar")], "1.4": [_s01_line(indicator_id="I01")]})
+    rows = spine_rows(ctx)
+    assert [(r["indicator_id"], r["standard_id"]) for r in rows] == [("S01", "1.2"), ("I01", "1.4")]
+    first = rows[0]
+    # Suppressed providers are left out: quartiles of 0.02, 0.06, 0.10, 0.30 (inclusive method).
+    assert (first["minimum"], first["maximum"]) == (0.02, 0.30)
+    assert first["lower_quartile"] == pytest.approx(0.05) and first["upper_quartile"] == pytest.approx(0.15)
+    assert (first["comparison_95"], first["comparison_998"], first["is_suppressed"]) == ("worse", "similar", False)
+    html = _render(ctx)
+    overview = html[html.index('id="overview"') : html.index('id="summary"')]
+    assert "2.0%; 5.0% to 15.0%; 30.0%" in overview
+    assert overview.count("<tr>") == 1 + len(rows)  # header and one row per indicator
+
+
+def test_new_fields_are_rendered_and_escaped():
+    html = _render(_full_context())
+    row = _compact_row(html)
+    assert "99.8%: 8.5% to 17.1%" in row
+    assert "Wilson score &lt;script&gt;" in row
+    assert "Peers 9.0% (5 providers)" in row and "Worse than peers" in row
+    assert "\u25cf</span> Similar to national</span> <span" not in row  # 99.8% words carry their label
+    assert '99.8%: <span class="comparison similar"><span aria-hidden="true">\u25cf</span> Similar to national' in row
+    assert '\u25bc</span> Worsening</span><span class="sub">p = 0.012, 6 periods</span>' in row
+    assert "Since INS-2023-&lt;script&gt;alert(1)&lt;/script&gt;:" in row and "Worsened</span> (was 7.0%)" in row
+    article = _annex_article(html)
+    assert 'id="indicator-s01-funnel-title"' in article
+    assert "N07 London &lt;script&gt;alert(1)&lt;/script&gt; (this provider)" in article  # funnel data table
+    assert "Mann-Kendall" in article
+    assert "North East &lt;script&gt;alert(1)&lt;/script&gt; (N01)" in html  # peer group
+    assert "rounded to the nearest 5 &lt;script&gt;alert(1)&lt;/script&gt;." in html  # disclosure note
+    assert HOSTILE not in html
+
+
+def test_absent_new_fields_are_left_out():
+    html = _render()
+    row = _compact_row(html)
+    for absent in ("99.8%", "Peers", "Since ", "p = ", "Worsening"):
+        assert absent not in row, absent
+    assert "funnel" not in _annex_article(html)
+    assert "Peer group" not in html and "Disclosure and rounding rules" not in html
+
+
+def test_every_chart_is_focusable_named_and_has_a_data_table():
+    html = _render(_full_context())
+    figures = re.findall(r"<figure [^>]*>", html)
+    assert len(figures) == 5  # overview, trend, every provider, PDUs, funnel
+    for figure in figures:
+        assert 'tabindex="0"' in figure and re.search(r'aria-label="[^"]+"', figure), figure
+    assert html.count('<details class="chart-data">') == len(figures)
+
+
+def test_filter_attributes_mark_significant_lines_and_their_standard():
+    similar = _s01_line(indicator_id="S02", indicator_name="Sickness", comparison="similar")
+    html = _render(_context({"1.2": [_s01_line(), similar]}))
+    assert re.search(r'id="line-s01"[^>]*data-standard="1.2" data-significant="true"', html)
+    assert re.search(r'id="line-s02"[^>]*data-standard="1.2" data-significant="false"', html)
+    assert re.search(r'id="indicator-s02"[^>]*data-significant="false"', html)
+    assert '<form id="pack-filters" class="filters" hidden>' in html  # shown by the script only
+
+
+def test_the_content_security_policy_allows_only_the_filter_script_by_its_hash():
+    import base64
+    import hashlib
+    from html import unescape
+
+    from probation_evidence.packs.render import FILTER_SCRIPT
+
+    html = _render()
+    (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+    directives = dict(d.strip().split(" ", 1) for d in unescape(policy).split(";"))
+    digest = base64.b64encode(hashlib.sha256(_scripts(html)[0].encode()).digest()).decode()
+    assert _scripts(html) == [FILTER_SCRIPT]
+    assert directives["script-src"] == f"'sha256-{digest}'"
+    assert directives["default-src"] == "'none'" and "unsafe" not in directives["script-src"]

@@ -167,12 +167,19 @@ class PackBrowser:
                 self._playwright = None
 
     @contextlib.contextmanager
-    def open(self, html_path: str | Path) -> Generator[tuple[Any, _PageLog], None, None]:
-        """Load a pack in a fresh browser context (no state shared between packs); yield (page, log)."""
+    def open(
+        self, html_path: str | Path, *, java_script_enabled: bool = True
+    ) -> Generator[tuple[Any, _PageLog], None, None]:
+        """Load a pack in a fresh browser context (no state shared between packs); yield (page, log).
+
+        `java_script_enabled=False` shows the pack as a reader with scripts turned off sees it.
+        """
         self.start()
         url = Path(html_path).resolve(strict=True).as_uri()
         log = _PageLog()
-        context = self._browser.new_context(viewport={"width": 1280, "height": 900})
+        context = self._browser.new_context(
+            viewport={"width": 1280, "height": 900}, java_script_enabled=java_script_enabled
+        )
         try:
             context.set_default_timeout(self.timeout_ms)
             context.route("**/*", log.route)
@@ -206,13 +213,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def render_pdf(html_path: str | Path, pdf_path: str | Path, browser: PackBrowser | None = None) -> Path:
     """Print a pack to PDF: A4 unless its CSS @page says otherwise, backgrounds printed, no header or footer.
 
+    The PDF is tagged (its structure tree lets a screen reader follow headings, lists and tables) and has an
+    outline: bookmarks built from the headings, so a reader can jump to any section.
+
     Raises BlockedRequestError (and writes nothing) if the page tried to fetch anything over the network.
     """
     pdf_path = Path(pdf_path)
     with _using(browser) as active, active.open(html_path) as (page, log):
         if log.blocked_requests:
             raise BlockedRequestError(Path(html_path), log.blocked_requests)
-        data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True, tagged=True, outline=True)
     _write_atomically(pdf_path, data)
     return pdf_path
 

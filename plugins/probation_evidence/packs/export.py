@@ -14,7 +14,7 @@ import io
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from probation_evidence.packs.model import EvidenceLine, PackContext
+    from probation_evidence.packs.model import EvidenceLine, FunnelView, PackContext
 
 COLUMNS = (
     "record_type",
@@ -35,6 +35,14 @@ COLUMNS = (
     "is_suppressed",
     "rows_loaded",
     "rows_quarantined",
+    "lower_998",
+    "upper_998",
+    "comparison_998",
+    "interval_method",
+    "trend",
+    "trend_p_value",
+    "peer_value",
+    "peer_comparison",
 )
 
 #: Key (not a CSV column) of the provider whose figures a row holds: the pack's provider, except for
@@ -49,6 +57,13 @@ def pack_rows(ctx: PackContext) -> list[dict]:
     for section in ctx.standards:
         for line in section.evidence:
             rows += _line_rows(section.standard_id, line, ctx.provider_id)
+    # A peer-group row names another provider: it is tagged with that provider, as comparison rows are,
+    # so a provider-scoped reader of the frozen values never sees who its neighbours are.
+    rows += [
+        {ABOUT_PROVIDER: peer.provider_id, "record_type": "peer_group", "subject": peer.provider_id,
+         "indicator_name": peer.provider_name, "value": peer.distance}
+        for peer in ctx.peer_group
+    ]  # fmt: skip
     for batch in ctx.batches:
         rows.append(
             {
@@ -86,8 +101,25 @@ def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[d
             "comparison": line.comparison,
             "indicative_band": line.indicative_band,
             "is_suppressed": line.suppression_reason is not None,
+            "lower_998": line.lower_998,
+            "upper_998": line.upper_998,
+            "comparison_998": line.comparison_998,
+            "interval_method": line.interval_method,
+            "trend": line.trend_direction,
+            "trend_p_value": line.trend_p_value,
+            "peer_value": line.peer_value,
+            "peer_comparison": line.peer_comparison,
         }
     ]
+    if line.previous is not None:
+        rows.append(
+            {**base, "record_type": "previous_inspection", "subject": line.previous.inspection_id,
+             "period_end_date": line.previous.period_end_date, "value": line.previous.value,
+             "comparison": line.previous.change}
+        )  # fmt: skip
+    for funnel in (line.funnel, line.pdu_funnel):
+        if funnel is not None:
+            rows += _funnel_rows(base, funnel, line.period_end_date, provider_id)
     rows += [
         {**base, "record_type": "trend", "subject": provider_id, "period_end_date": p.period_end_date,
          "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "national_value": p.national_value,
@@ -105,6 +137,24 @@ def _line_rows(standard_id: str, line: EvidenceLine, provider_id: str) -> list[d
          "value": p.value, "lower_95": p.lower_95, "upper_95": p.upper_95, "comparison": p.comparison,
          "is_suppressed": p.is_suppressed}
         for p in line.pdus
+    ]  # fmt: skip
+    return rows
+
+
+def _funnel_rows(base: dict, funnel: FunnelView, period: object, provider_id: str) -> list[dict]:
+    """A funnel plot's numbers: its target and limits by denominator, then every unit it plots."""
+    level = funnel.unit_level
+    rows = [
+        {**base, "record_type": f"funnel_limit_{level}", "subject": level, "period_end_date": period,
+         "denominator": limit.denominator, "lower_95": limit.lower_95, "upper_95": limit.upper_95,
+         "lower_998": limit.lower_998, "upper_998": limit.upper_998, "national_value": funnel.target}
+        for limit in funnel.limits
+    ]  # fmt: skip
+    rows += [
+        {**base, ABOUT_PROVIDER: point.provider_id or provider_id, "record_type": f"funnel_point_{level}",
+         "subject": point.unit_id, "period_end_date": period, "denominator": point.denominator,
+         "value": point.value, "comparison": point.position}
+        for point in funnel.points
     ]  # fmt: skip
     return rows
 

@@ -68,6 +68,66 @@ class PduValue:
 
 
 @dataclass(frozen=True)
+class PreviousValue:
+    """The indicator's value at the provider's previous inspection, and whether it has changed since."""
+
+    inspection_id: str
+    period_end_date: date
+    value: float | None
+    #: 'improved' | 'worsened' | 'no significant change' | 'not comparable'
+    change: str
+
+
+@dataclass(frozen=True)
+class FunnelPointValue:
+    """One unit (provider or PDU) on a funnel plot: its value against its denominator."""
+
+    unit_id: str
+    label: str
+    denominator: float | None
+    value: float | None
+    #: Where the unit falls against the control limits (e.g. 'within limits', 'worse (99.8%)').
+    position: str | None
+    is_focus: bool = False
+    #: The provider the unit is (or whose PDU it is): the frozen copy of the pack is tagged with it.
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FunnelLimitValue:
+    """The control limits around the target at one denominator."""
+
+    denominator: float
+    lower_95: float | None
+    upper_95: float | None
+    lower_998: float | None
+    upper_998: float | None
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    """A funnel plot's content: units against their denominators, with the limits around the target."""
+
+    unit_level: str
+    target: float | None
+    points: tuple[FunnelPointValue, ...] = ()
+    limits: tuple[FunnelLimitValue, ...] = ()
+    is_overdispersed: bool | None = None
+    adjustment_method: str = ""
+    funnel_method: str = ""
+
+
+@dataclass(frozen=True)
+class PeerProvider:
+    """A provider in this provider's peer group (most similar first)."""
+
+    provider_id: str
+    provider_name: str
+    rank: int
+    distance: float | None
+
+
+@dataclass(frozen=True)
 class EvidenceLine:
     """One indicator's value for the provider at the as-at date, with its benchmark and framework links.
 
@@ -102,6 +162,24 @@ class EvidenceLine:
     trend: tuple[SeriesPoint, ...] = ()
     peers: tuple[PeerValue, ...] = ()
     pdus: tuple[PduValue, ...] = ()
+    #: 99.8% limits, and the comparison with national they give.
+    lower_998: float | None = None
+    upper_998: float | None = None
+    comparison_998: str | None = None
+    #: How the interval is worked out (e.g. 'Wilson score').
+    interval_method: str | None = None
+    #: 'improving' | 'worsening' | 'stable' | 'not enough data', with the test behind it.
+    trend_direction: str | None = None
+    trend_p_value: float | None = None
+    trend_method: str | None = None
+    trend_points: int | None = None
+    #: The peer group's value, how many providers it holds, and how the provider compares with it.
+    peer_value: float | None = None
+    peer_count: int | None = None
+    peer_comparison: str | None = None
+    previous: PreviousValue | None = None
+    funnel: FunnelView | None = None
+    pdu_funnel: FunnelView | None = None
 
 
 @dataclass(frozen=True)
@@ -159,3 +237,7 @@ class PackContext:
     batches: list[SourceBatch]
     #: Late, missing and failed submissions of the year to the as-at date: put first in the pack.
     submission_issues: tuple[SubmissionIssue, ...] = ()
+    #: The providers most like this one, against whom "peers" values are worked out.
+    peer_group: tuple[PeerProvider, ...] = ()
+    #: The disclosure (small numbers) and count-rounding rules in force, in words, for the methods appendix.
+    disclosure_note: str = ""

@@ -9,8 +9,9 @@ files, which must parse without heavy imports.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from probation_evidence.packs.rows import as_float, fetch_dicts
 
 if TYPE_CHECKING:
     import psycopg
@@ -59,8 +60,16 @@ _EVIDENCE_SQL = """
         f.denominator,
         f.lower_95,
         f.upper_95,
+        f.lower_998,
+        f.upper_998,
+        f.interval_method,
         f.national_value,
         f.comparison,
+        f.comparison_998,
+        f.trend,
+        f.trend_p_value,
+        f.trend_method,
+        f.trend_points,
         f.indicative_band,
         f.period_end_date,
         f.has_late_or_missing_data,
@@ -168,6 +177,7 @@ def load_pack_context(
     Raises LookupError when the inspection is unknown, so a publisher asked for the wrong id fails with
     a message naming it instead of rendering an empty pack.
     """
+    from probation_evidence.packs import comparators
     from probation_evidence.packs.model import PackContext
 
     inspection = fetch_inspection(conn, inspection_id)
@@ -181,9 +191,11 @@ def load_pack_context(
         fieldwork_end_date=inspection["fieldwork_end_date"],
         as_at_date=as_at,
         pack_version=pack_version,
-        standards=_fetch_standards(conn, provider_id, as_at),
+        standards=_fetch_standards(conn, inspection, as_at),
         batches=_fetch_batches(conn, provider_id, as_at),
         submission_issues=_fetch_submission_issues(conn, provider_id, as_at),
+        peer_group=comparators.fetch_peer_group(conn, provider_id),
+        disclosure_note=comparators.fetch_disclosure_note(conn),
     )
 
 
@@ -192,37 +204,29 @@ def find_due_inspections(conn: psycopg.Connection, as_at: date, lead_days: int =
 
     An inspection starting on the as-at date itself is excluded: its pack should already have gone out.
     """
-    return _fetch_dicts(conn, _DUE_SQL, (as_at, as_at + timedelta(days=lead_days)))
-
-
-def _fetch_dicts(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict]:
-    """Run a parameterised query and return rows as dicts keyed by column name."""
-    from psycopg.rows import dict_row
-
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql, params)
-        return list(cur.fetchall())
+    return fetch_dicts(conn, _DUE_SQL, (as_at, as_at + timedelta(days=lead_days)))
 
 
 def fetch_inspection(conn: psycopg.Connection, inspection_id: str) -> dict:
     """The inspection row joined to its provider, or LookupError naming the id."""
-    rows = _fetch_dicts(conn, _INSPECTION_SQL, (inspection_id,))
+    rows = fetch_dicts(conn, _INSPECTION_SQL, (inspection_id,))
     if not rows:
         raise LookupError(f"Unknown inspection {inspection_id!r}: not in marts.dim_inspection")
     return rows[0]
 
 
-def _fetch_standards(conn: psycopg.Connection, provider_id: str, as_at: date) -> list[StandardSection]:
+def _fetch_standards(conn: psycopg.Connection, inspection: dict, as_at: date) -> list[StandardSection]:
     """All standards with their evidence lines; every domain-one standard must be present."""
     from probation_evidence.packs.model import DOMAIN_ONE_STANDARD_IDS, StandardSection
 
-    standards = _fetch_dicts(conn, _STANDARDS_SQL)
+    provider_id = inspection["provider_id"]
+    standards = fetch_dicts(conn, _STANDARDS_SQL)
     missing = sorted(set(DOMAIN_ONE_STANDARD_IDS) - {s["standard_id"] for s in standards})
     if missing:
         # A pack silently missing a standard would read as "nothing to say"; fail loudly instead.
         raise ValueError(f"marts.dim_standard lacks domain-one standard(s) {', '.join(missing)}")
-    lines_by_standard = _fetch_evidence(conn, provider_id, as_at)
-    ratings = {r["standard_id"]: r for r in _fetch_dicts(conn, _RATINGS_SQL, (provider_id,))}
+    lines_by_standard = _fetch_evidence(conn, inspection, as_at)
+    ratings = {r["standard_id"]: r for r in fetch_dicts(conn, _RATINGS_SQL, (provider_id,))}
     return [
         StandardSection(
             standard_id=s["standard_id"],
@@ -230,71 +234,95 @@ def _fetch_standards(conn: psycopg.Connection, provider_id: str, as_at: date) ->
             standard_statement=s["standard_statement"],
             evidence=lines_by_standard.get(s["standard_id"], []),
             indicative_rating=ratings.get(s["standard_id"], {}).get("indicative_rating"),
-            mean_points=_as_float(ratings.get(s["standard_id"], {}).get("mean_points")),
+            mean_points=as_float(ratings.get(s["standard_id"], {}).get("mean_points")),
             rule_version=ratings.get(s["standard_id"], {}).get("rule_version"),
         )
         for s in standards
     ]
 
 
-def _fetch_evidence(conn: psycopg.Connection, provider_id: str, as_at: date) -> dict[str, list[EvidenceLine]]:
-    """Evidence lines grouped by standard id, each with the characteristics its indicator bears on."""
+def _fetch_evidence(conn: psycopg.Connection, inspection: dict, as_at: date) -> dict[str, list[EvidenceLine]]:
+    """Evidence lines grouped by standard id, each with its series, comparators and characteristics."""
+    from probation_evidence.packs import comparators
     from probation_evidence.packs.model import EvidenceLine
 
+    provider_id = inspection["provider_id"]
     characteristics = _fetch_characteristics(conn)
-    rows = _fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at))
-    series = _fetch_series(conn, provider_id, as_at, [r for r in rows if r["period_end_date"] is not None])
+    rows = fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at))
+    valued = [r for r in rows if r["period_end_date"] is not None]
+    wanted = ([r["indicator_id"] for r in valued], [r["period_end_date"] for r in valued])
+    series = _fetch_series(conn, provider_id, as_at, wanted)
+    peer = comparators.fetch_peer_comparisons(conn, provider_id, wanted)
+    funnels = comparators.fetch_funnels(conn, provider_id, wanted)
+    previous = comparators.fetch_previous_values(
+        conn, provider_id, inspection["inspection_id"], inspection["fieldwork_start_date"],
+        {r["indicator_id"]: r for r in valued},
+    )  # fmt: skip
     grouped: dict[str, list[EvidenceLine]] = {}
     for row in rows:
-        trend, peers, pdus = (s.get(row["indicator_id"], ()) for s in series)
+        indicator_id = row["indicator_id"]
+        trend, peers, pdus = (s.get(indicator_id, ()) for s in series)
+        numbers = {k: as_float(row[k]) for k in _LINE_NUMBERS}
         line = EvidenceLine(
-            indicator_id=row["indicator_id"],
+            indicator_id=indicator_id,
             indicator_name=row["indicator_name"],
             unit=row["unit"],
             polarity=row["polarity"],
-            value=_as_float(row["value"]),
-            numerator=_as_float(row["numerator"]),
-            denominator=_as_float(row["denominator"]),
-            lower_95=_as_float(row["lower_95"]),
-            upper_95=_as_float(row["upper_95"]),
-            national_value=_as_float(row["national_value"]),
+            **numbers,
             comparison=row["comparison"],
+            comparison_998=row["comparison_998"],
+            interval_method=row["interval_method"],
             indicative_band=row["indicative_band"],
             definition=row["definition"] or "",
             method=row["method"] or "",
             disclosure_rule=row["disclosure_rule"] or "",
-            characteristics=characteristics.get(row["indicator_id"], []),
+            characteristics=characteristics.get(indicator_id, []),
             period_end_date=row["period_end_date"],
             has_late_or_missing_data=bool(row["has_late_or_missing_data"]),
             suppression_reason=row["suppression_reason"],
+            trend_direction=row["trend"],
+            trend_method=row["trend_method"],
+            trend_points=row["trend_points"],
             trend=tuple(trend),
             peers=tuple(peers),
             pdus=tuple(pdus),
+            previous=previous.get(indicator_id),
+            funnel=funnels.get((indicator_id, "provider")),
+            pdu_funnel=funnels.get((indicator_id, "pdu")),
+            **peer.get(indicator_id, {}),
         )
         grouped.setdefault(row["standard_id"], []).append(line)
     return grouped
 
 
-def _fetch_series(conn: psycopg.Connection, provider_id: str, as_at: date, lines: list[dict]) -> tuple[dict, ...]:
+#: The line's numbers, read from the marts as numeric and handed to the pack as floats.
+_LINE_NUMBERS = (
+    "value", "numerator", "denominator", "lower_95", "upper_95", "lower_998", "upper_998", "national_value",
+    "trend_p_value",
+)  # fmt: skip
+
+
+def _fetch_series(
+    conn: psycopg.Connection, provider_id: str, as_at: date, wanted: tuple[list, list]
+) -> tuple[dict, ...]:
     """Per indicator: the provider's trend, every provider in the line's period, and the provider's PDUs."""
     from probation_evidence.packs.model import PduValue, PeerValue, SeriesPoint
 
-    wanted = ([r["indicator_id"] for r in lines], [r["period_end_date"] for r in lines])
     trend: dict[str, list] = {}
-    for r in _fetch_dicts(conn, _TREND_SQL, (provider_id, as_at, as_at)):
-        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
+    for r in fetch_dicts(conn, _TREND_SQL, (provider_id, as_at, as_at)):
+        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
         trend.setdefault(r["indicator_id"], []).append(
             SeriesPoint(r["period_end_date"], *numbers, bool(r["is_suppressed"]))
         )
     peers: dict[str, list] = {}
-    for r in _fetch_dicts(conn, _PEERS_SQL, wanted):
-        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+    for r in fetch_dicts(conn, _PEERS_SQL, wanted):
+        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
         peers.setdefault(r["indicator_id"], []).append(
             PeerValue(r["provider_id"], r["provider_name"], *numbers, bool(r["is_suppressed"]))
         )
     pdus: dict[str, list] = {}
-    for r in _fetch_dicts(conn, _PDUS_SQL, (*wanted, provider_id)):
-        numbers = (_as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+    for r in fetch_dicts(conn, _PDUS_SQL, (*wanted, provider_id)):
+        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
         pdus.setdefault(r["indicator_id"], []).append(
             PduValue(r["pdu_code"], *numbers, r["comparison"], bool(r["is_suppressed"]))
         )
@@ -306,7 +334,7 @@ def _fetch_characteristics(conn: psycopg.Connection) -> dict[str, list[Character
     from probation_evidence.packs.model import CharacteristicRef
 
     grouped: dict[str, list[CharacteristicRef]] = {}
-    for row in _fetch_dicts(conn, _CHARACTERISTICS_SQL):
+    for row in fetch_dicts(conn, _CHARACTERISTICS_SQL):
         grouped.setdefault(row["indicator_id"], []).append(
             CharacteristicRef(
                 characteristic_id=row["characteristic_id"],
@@ -331,7 +359,7 @@ def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> l
             rows_quarantined=int(row["rows_quarantined"] or 0),
             loaded_at=row["loaded_at"],
         )
-        for row in _fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at, as_at))
+        for row in fetch_dicts(conn, _BATCHES_SQL, (provider_id, as_at, as_at))
     ]
 
 
@@ -340,10 +368,5 @@ def _fetch_submission_issues(conn: psycopg.Connection, provider_id: str, as_at: 
     from probation_evidence.packs.model import SubmissionIssue
 
     return tuple(
-        SubmissionIssue(**row) for row in _fetch_dicts(conn, _SUBMISSION_ISSUES_SQL, (provider_id, as_at, as_at))
+        SubmissionIssue(**row) for row in fetch_dicts(conn, _SUBMISSION_ISSUES_SQL, (provider_id, as_at, as_at))
     )
-
-
-def _as_float(value: Decimal | float | int | None) -> float | None:
-    """numeric arrives as Decimal; the pack formats floats, and None stays None (no value is not zero)."""
-    return None if value is None else float(value)

@@ -4,21 +4,32 @@ Self-contained: CSS and SVG are inline and nothing is fetched, so the file opens
 secure inspection laptop, or years later. Deterministic: the output depends only on the PackContext (no
 clock, no locale, no random ids), so regenerating a pack for the same as-at date gives identical bytes
 and a content hash can prove it. All data is escaped by Jinja's autoescape; the only markup built in
-Python is the <mark> highlighting, which wraps individually escaped fragments.
+Python is the <mark> highlighting, which wraps individually escaped fragments, the charts (packs.charts,
+packs.spine, packs.funnel, which escape their own data) and the constant filter script.
+
+Structure: a core to read before fieldwork (cover, contents, an overview chart of every indicator, the
+summary, areas of interest, data quality and one compact row per indicator), then an annex with each
+indicator's full page, the methods and the provenance of the numbers. Every chart is keyboard-reachable
+and carries its numbers as a table; on screen a sidebar holds the contents and two filters (a small inline
+script allowed by its hash in the page's Content-Security-Policy; with scripts off every line shows).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
+import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from probation_evidence.packs import funnel, spine
 from probation_evidence.packs.charts import format_indicator_value, signed
 
 if TYPE_CHECKING:
@@ -27,6 +38,7 @@ if TYPE_CHECKING:
     from probation_evidence.packs.model import (
         CharacteristicRef,
         EvidenceLine,
+        FunnelView,
         PackContext,
         StandardSection,
     )
@@ -140,17 +152,100 @@ def _view(ctx: PackContext) -> dict:
     """The template's variables: the context plus derived, display-ready pieces."""
     from probation_evidence.packs.model import RATINGS
 
+    sections = [_section_view(s, ctx.provider_id) for s in ctx.standards]
     return {
         "ctx": ctx,
         "ratings": RATINGS,
+        # Soft hyphens let the long band names wrap in the summary table's narrow columns.
+        "rating_headers": {
+            r: r.replace("Outstanding", "Out\u00adstanding").replace("Inadequate", "Inade\u00adquate") for r in RATINGS
+        },
         "framework_quote": _FRAMEWORK_QUOTE,
         "summary": [_summary_row(s) for s in ctx.standards],
         "issues": [_issue_view(i) for i in ctx.submission_issues],
         "issue_counts": {s: sum(i.status == s for i in ctx.submission_issues) for s in ("failed", "missing", "late")},
         "methods": _methods(ctx),
-        "sections": [_section_view(s, ctx.provider_id) for s in ctx.standards],
+        "sections": sections,
+        "overview": _overview(ctx),
+        "contents": _contents(sections),
+        "peer_names": ", ".join(f"{p.provider_name} ({p.provider_id})" for p in ctx.peer_group),
         "total_quarantined": sum(b.rows_quarantined for b in ctx.batches),
+        "line_count": sum(len(s.evidence) for s in ctx.standards),
+        "script": Markup(FILTER_SCRIPT),  # noqa: S704 - a constant of this module, no data in it
+        "csp": content_security_policy(),
     }
+
+
+# The on-screen filters: progressive enhancement, so with scripts off the form stays hidden and every line
+# shows. The Content-Security-Policy allows this one script by its hash and nothing else.
+FILTER_SCRIPT = """
+(function () {
+  var form = document.getElementById('pack-filters');
+  if (!form) { return; }
+  var significant = document.getElementById('filter-significant');
+  var standard = document.getElementById('filter-standard');
+  var status = document.getElementById('filter-status');
+  var lines = document.querySelectorAll('[data-filter-line]');
+  var groups = document.querySelectorAll('[data-filter-group]');
+  function apply() {
+    var onlySignificant = significant.checked;
+    var only = standard.value;
+    var shown = 0;
+    var total = 0;
+    lines.forEach(function (el) {
+      var hide = (onlySignificant && el.getAttribute('data-significant') !== 'true') ||
+        (only !== '' && el.getAttribute('data-standard') !== only);
+      el.hidden = hide;
+      if (el.hasAttribute('data-filter-count')) { total += 1; if (!hide) { shown += 1; } }
+    });
+    groups.forEach(function (el) {
+      el.hidden = only !== '' && el.getAttribute('data-standard') !== only;
+    });
+    status.textContent = 'Showing ' + shown + ' of ' + total + ' indicators.';
+  }
+  significant.addEventListener('change', apply);
+  standard.addEventListener('change', apply);
+  form.addEventListener('submit', function (event) { event.preventDefault(); });
+  form.hidden = false;
+  apply();
+}());
+"""
+
+
+def content_security_policy() -> str:
+    """The pack's policy: nothing fetched, inline styles, and only the filter script, allowed by its hash."""
+    digest = base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    return (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+
+
+#: The sections of the pack, in order: (anchor, title, part). The core is what a lead inspector reads; the
+#: annex holds the detail behind every line.
+CORE_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview: every indicator against all providers"),
+    ("summary", "Summary by standard"),
+    ("areas", "Areas of interest"),
+    ("data-quality", "Data quality: late, missing and failed submissions"),
+)
+ANNEX_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("annex", "Annex: indicator detail"),
+    ("methods", "Methods"),
+    ("provenance", "Provenance annex: source batches"),
+)
+
+
+def _contents(sections: list[dict]) -> list[dict]:
+    """Every section in reading order, one standard after another in the core; the contents page and sidebar."""
+    entries = [{"anchor": a, "title": t, "part": "core"} for a, t in CORE_SECTIONS]
+    entries.extend(
+        {"anchor": s["anchor"], "title": f"Evidence: {s['section'].standard_id} {s['section'].standard_name}",
+         "part": "core"}
+        for s in sections
+    )  # fmt: skip
+    entries.extend({"anchor": a, "title": t, "part": "annex"} for a, t in ANNEX_SECTIONS)
+    return entries
 
 
 def _summary_row(section: StandardSection) -> dict:
@@ -227,7 +322,8 @@ def _methods(ctx: PackContext) -> list[dict]:
     """Each indicator's method and disclosure rule, once, in standard order (the methods appendix)."""
     return [
         {"id": line.indicator_id, "name": line.indicator_name, "unit": line.unit, "method": line.method,
-         "disclosure": line.disclosure_rule, "polarity": _POLARITY_WORDS.get(line.polarity, line.polarity)}
+         "disclosure": line.disclosure_rule, "polarity": _POLARITY_WORDS.get(line.polarity, line.polarity),
+         "interval_method": line.interval_method or "", "trend_method": line.trend_method or ""}
         for section in ctx.standards
         for line in section.evidence
     ]  # fmt: skip
@@ -238,30 +334,113 @@ def _section_view(section: StandardSection, provider_id: str) -> dict:
     return {
         "anchor": _anchor(section.standard_id),
         "section": section,
-        "lines": [_line_view(line, provider_id) for line in section.evidence],
+        "lines": [_line_view(line, provider_id, section.standard_id) for line in section.evidence],
     }
 
 
-def _line_view(line: EvidenceLine, provider_id: str) -> dict:
+def _line_view(line: EvidenceLine, provider_id: str, standard_id: str = "") -> dict:
     """Formatted numbers, comparison wording, chart geometry and highlighted characteristics."""
     symbol, words, css = _COMPARISONS.get(line.comparison, _COMPARISONS[None])
+    anchor = f"indicator-{_slug(line.indicator_id)}"
     return {
         "line": line,
-        "anchor": f"indicator-{_slug(line.indicator_id)}",
+        "anchor": anchor,
+        "row_anchor": f"line-{_slug(line.indicator_id)}",
+        "standard_id": standard_id,
+        "significant": line.value is not None and line.comparison in {"better", "worse"},
         "has_value": line.value is not None,
         "value": format_value(line.value, line.unit),
         "numerator": format_number(line.numerator),
         "denominator": format_number(line.denominator),
         "interval": _format_interval(line),
+        "interval_998": _format_limits(line.lower_998, line.upper_998, line.unit),
         "national": format_value(line.national_value, line.unit),
         "comparison_symbol": symbol,
         "comparison_words": words,
         "comparison_class": css,
+        "comparison_998": _comparison_view(line.comparison_998) if line.comparison_998 else None,
         "polarity_words": _POLARITY_WORDS.get(line.polarity, line.polarity),
         "band": line.indicative_band,
         "band_class": _slug(line.indicative_band or "none"),
-        "charts": _charts(line, f"indicator-{_slug(line.indicator_id)}", provider_id),
+        "peers": _peer_view(line),
+        "trend": _trend_view(line),
+        "previous": _previous_view(line),
+        "charts": _charts(line, anchor, provider_id),
         "characteristics": [_characteristic_view(c, line.indicative_band) for c in line.characteristics],
+    }
+
+
+def _comparison_view(word: str | None) -> dict:
+    symbol, words, css = _COMPARISONS.get(word, _COMPARISONS[None])
+    return {"symbol": symbol, "words": words, "class": css}
+
+
+#: Trend words with a shape each (never colour alone); the shape follows the comparison shapes.
+_TRENDS: dict[str, tuple[str, str, str]] = {
+    "improving": ("\u25b2", "Improving", "better"),
+    "worsening": ("\u25bc", "Worsening", "worse"),
+    "stable": ("\u25cf", "Stable", "similar"),
+    "not enough data": ("\u25cb", "Not enough data for a trend", "not-compared"),
+}
+_CHANGES: dict[str, tuple[str, str]] = {
+    "improved": ("Improved", "better"),
+    "worsened": ("Worsened", "worse"),
+    "no significant change": ("No significant change", "similar"),
+    "not comparable": ("Not comparable", "not-compared"),
+}
+
+
+def _trend_view(line: EvidenceLine) -> dict | None:
+    """The trend test's result in words, with the p-value, method and number of periods when known."""
+    if line.trend_direction is None:
+        return None
+    symbol, words, css = _TRENDS.get(
+        line.trend_direction, ("\u25cb", line.trend_direction.capitalize(), "not-compared")
+    )
+    details = []
+    if line.trend_p_value is not None:
+        details.append(_format_p(line.trend_p_value))
+    if line.trend_points is not None:
+        details.append(_count(line.trend_points, "period"))
+    return {
+        "symbol": symbol,
+        "words": words,
+        "class": css,
+        "details": ", ".join(details),
+        "method": line.trend_method or "",
+    }
+
+
+def _format_p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _peer_view(line: EvidenceLine) -> dict | None:
+    """The peer group's value and the comparison with it, when the marts give them."""
+    if line.peer_value is None and line.peer_comparison is None:
+        return None
+    comparison = None
+    if line.peer_comparison:
+        symbol, words, css = _COMPARISONS.get(line.peer_comparison, _COMPARISONS[None])
+        comparison = {"symbol": symbol, "words": words.replace("national", "peers"), "class": css}
+    return {
+        "value": format_value(line.peer_value, line.unit),
+        "count": _count(line.peer_count, "provider") if line.peer_count is not None else "",
+        "comparison": comparison,
+    }
+
+
+def _previous_view(line: EvidenceLine) -> dict | None:
+    """The change since the previous inspection's value, when there was one."""
+    if line.previous is None:
+        return None
+    words, css = _CHANGES.get(line.previous.change, (line.previous.change.capitalize(), "not-compared"))
+    return {
+        "words": words,
+        "class": css,
+        "inspection_id": line.previous.inspection_id,
+        "period": format_long_date(line.previous.period_end_date),
+        "value": format_value(line.previous.value, line.unit),
     }
 
 
@@ -278,9 +457,13 @@ def _characteristic_view(ref: CharacteristicRef, band: str | None) -> dict:
 
 
 def _format_interval(line: EvidenceLine) -> str:
-    if line.lower_95 is None or line.upper_95 is None:
+    return _format_limits(line.lower_95, line.upper_95, line.unit)
+
+
+def _format_limits(lower: float | None, upper: float | None, unit: str) -> str:
+    if lower is None or upper is None:
         return "Not defined"
-    return f"{format_value(line.lower_95, line.unit)} to {format_value(line.upper_95, line.unit)}"
+    return f"{format_value(lower, unit)} to {format_value(upper, unit)}"
 
 
 def _anchor(standard_id: str) -> str:
@@ -361,50 +544,254 @@ def highlight_phrase(text: str, phrase: str) -> tuple[Markup, bool]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Charts: inline SVG from packs.charts, each with its plain-English summary as the caption.
+# Charts: inline SVG from packs.charts (and packs.spine, packs.funnel), each with its plain-English summary
+# as the caption and its numbers as a table built here from the model, for readers who cannot see it.
 # ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Chart:
-    svg: Markup
+class DataTable:
+    """A chart's numbers: a caption, column headings and rows of display-ready strings."""
+
     caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    #: Column indexes that hold numbers (right-aligned).
+    numeric: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class _Chart:
+    svg: Markup | None
+    caption: str
+    title: str = ""
+    table: DataTable | None = None
 
 
 def _charts(line: EvidenceLine, anchor: str, provider_id: str) -> list[_Chart]:
-    """Trend, provider against all others, and the PDU breakdown, where the marts hold the data."""
+    """Trend, provider against all others, the PDU breakdown and funnel plots, where the marts hold the data."""
+    found = [
+        chart
+        for chart in (
+            _trend_chart(line, anchor),
+            _providers_chart(line, anchor, provider_id),
+            _pdu_chart(line, anchor),
+            _funnel_chart(line, line.funnel, f"{anchor}-funnel", "providers"),
+            _funnel_chart(line, line.pdu_funnel, f"{anchor}-pdu-funnel", "PDUs"),
+        )
+        if chart is not None
+    ]
+    return found
+
+
+def _trend_chart(line: EvidenceLine, anchor: str) -> _Chart | None:
     from probation_evidence.packs import charts
 
-    title = line.indicator_name
-    found: list[_Chart] = []
-    if len(line.trend) >= 2:
-        points = [(p.period_end_date, p.value, p.lower_95, p.upper_95) for p in line.trend]
-        national = [(p.period_end_date, p.national_value) for p in line.trend]
-        found.append(
-            _Chart(
-                charts.trend_chart(f"{anchor}-trend", f"{title}: trend", line.unit, points, national),
-                charts.trend_summary(title, line.unit, points, national),
-            )
+    if len(line.trend) < 2:
+        return None
+    title = f"{line.indicator_name}: trend"
+    points = [(p.period_end_date, p.value, p.lower_95, p.upper_95) for p in line.trend]
+    national = [(p.period_end_date, p.national_value) for p in line.trend]
+    rows = tuple(
+        (
+            format_long_date(p.period_end_date),
+            "Suppressed" if p.is_suppressed else format_value(p.value, line.unit),
+            "" if p.is_suppressed else _format_limits(p.lower_95, p.upper_95, line.unit),
+            format_value(p.national_value, line.unit),
         )
-    if line.peers:
-        values = [
-            (f"{p.provider_id} {p.provider_name}", p.value, p.lower_95, p.upper_95, p.provider_id == provider_id)
-            for p in line.peers
-        ]
-        args = (line.unit, provider_id, values, line.national_value)
-        options = {"period": line.period_end_date, "polarity": line.polarity}
-        found.append(
-            _Chart(
-                charts.comparison_chart(f"{anchor}-providers", f"{title}: every provider", *args, **options),
-                charts.comparison_summary(title, *args, **options),
-            )
+        for p in line.trend
+    )
+    return _Chart(
+        charts.trend_chart(f"{anchor}-trend", title, line.unit, points, national),
+        charts.trend_summary(line.indicator_name, line.unit, points, national),
+        title,
+        DataTable(
+            f"{title}, by period", ("Period ending", "Value", "95% interval", "National"), rows, frozenset({1, 3})
+        ),
+    )
+
+
+def _providers_chart(line: EvidenceLine, anchor: str, provider_id: str) -> _Chart | None:
+    from probation_evidence.packs import charts
+
+    if not line.peers:
+        return None
+    title = f"{line.indicator_name}: every provider"
+    values = [
+        (f"{p.provider_id} {p.provider_name}", p.value, p.lower_95, p.upper_95, p.provider_id == provider_id)
+        for p in line.peers
+    ]
+    args = (line.unit, provider_id, values, line.national_value)
+    options = {"period": line.period_end_date, "polarity": line.polarity}
+    rows = tuple(
+        (
+            f"{p.provider_id} {p.provider_name}" + (" (this provider)" if p.provider_id == provider_id else ""),
+            "Suppressed" if p.is_suppressed else format_value(p.value, line.unit),
+            "" if p.is_suppressed else _format_limits(p.lower_95, p.upper_95, line.unit),
         )
-    if line.pdus:
-        rows = [(p.pdu_code, p.value, p.lower_95, p.upper_95, p.comparison or "not compared") for p in line.pdus]
-        found.append(
-            _Chart(
-                charts.pdu_chart(f"{anchor}-pdus", f"{title}: by PDU", line.unit, rows, line.national_value),
-                charts.pdu_summary(title, line.unit, rows, line.national_value),
-            )
+        for p in line.peers
+    )
+    return _Chart(
+        charts.comparison_chart(f"{anchor}-providers", title, *args, **options),
+        charts.comparison_summary(line.indicator_name, *args, **options),
+        title,
+        DataTable(f"{title}, in the same period", ("Provider", "Value", "95% interval"), rows, frozenset({1})),
+    )
+
+
+def _pdu_chart(line: EvidenceLine, anchor: str) -> _Chart | None:
+    from probation_evidence.packs import charts
+
+    if not line.pdus:
+        return None
+    title = f"{line.indicator_name}: by PDU"
+    rows = [(p.pdu_code, p.value, p.lower_95, p.upper_95, p.comparison or "not compared") for p in line.pdus]
+    table_rows = tuple(
+        (
+            p.pdu_code,
+            "Suppressed" if p.is_suppressed else format_value(p.value, line.unit),
+            "" if p.is_suppressed else _format_limits(p.lower_95, p.upper_95, line.unit),
+            _COMPARISONS.get(p.comparison, _COMPARISONS[None])[1],
         )
-    return found
+        for p in line.pdus
+    )
+    return _Chart(
+        charts.pdu_chart(f"{anchor}-pdus", title, line.unit, rows, line.national_value),
+        charts.pdu_summary(line.indicator_name, line.unit, rows, line.national_value),
+        title,
+        DataTable(
+            f"{title}, compared with national",
+            ("PDU", "Value", "95% interval", "Compared with national"),
+            table_rows,
+            frozenset({1}),
+        ),
+    )
+
+
+def _funnel_chart(line: EvidenceLine, view: FunnelView | None, chart_id: str, units: str) -> _Chart | None:
+    """A funnel plot (value against denominator, with control limits around the target), where given."""
+    if view is None or not view.points:
+        return None
+    title = f"{line.indicator_name}: funnel plot of {units}"
+    adjusted = bool(view.is_overdispersed) and view.adjustment_method not in {"", "none"}
+    method_note = "; ".join(part for part in (view.funnel_method, view.adjustment_method if adjusted else "") if part)
+    rows = tuple(
+        (
+            p.label + (" (this provider)" if p.is_focus else ""),
+            format_number(p.denominator),
+            format_value(p.value, line.unit),
+            p.position or "Not placed",
+        )
+        for p in view.points
+    )
+    points = [
+        funnel.FunnelPoint(p.unit_id, p.label, p.denominator, p.value, p.position or "", is_focus=p.is_focus)
+        for p in view.points
+    ]
+    limits = [
+        funnel.FunnelLimit(lim.denominator, lim.lower_95, lim.upper_95, lim.lower_998, lim.upper_998)
+        for lim in view.limits
+    ]
+    svg = funnel.funnel_chart(
+        points, limits, target=view.target, unit=line.unit, polarity=line.polarity, chart_id=chart_id,
+        title=title, adjusted=adjusted, method_note=method_note, others_label=f"Other {units}",
+    )  # fmt: skip
+    caption = funnel.funnel_summary(
+        points, target=view.target, unit=line.unit, adjusted=adjusted, polarity=line.polarity
+    )
+    if method_note:
+        caption += f" Method: {method_note}."
+    return _Chart(
+        svg,
+        caption,
+        title,
+        DataTable(title, ("Unit", "Denominator", "Value", "Against the limits"), rows, frozenset({1, 2})),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Overview: one spine chart of every indicator (packs.spine), with its rows built here from the lines.
+# ---------------------------------------------------------------------------------------------------
+
+
+def spine_rows(ctx: PackContext) -> list[dict]:
+    """One row per indicator: the provider's value, national, and the spread of every provider's value.
+
+    Minimum, quartiles and maximum are over the values of `line.peers` (every provider in the period) that
+    are not suppressed; they are None when no provider has a value.
+    """
+    rows = []
+    for section in ctx.standards:
+        for line in section.evidence:
+            values = sorted(p.value for p in line.peers if not p.is_suppressed and p.value is not None)
+            lower_quartile, upper_quartile = _quartiles(values)
+            rows.append(
+                {
+                    "indicator_id": line.indicator_id,
+                    "label": line.indicator_name,
+                    "standard_id": section.standard_id,
+                    "unit": line.unit,
+                    "polarity": line.polarity,
+                    "value": line.value,
+                    "national_value": line.national_value,
+                    "minimum": values[0] if values else None,
+                    "lower_quartile": lower_quartile,
+                    "upper_quartile": upper_quartile,
+                    "maximum": values[-1] if values else None,
+                    "comparison_95": line.comparison,
+                    "comparison_998": line.comparison_998,
+                    "peer_value": line.peer_value,
+                    "is_suppressed": line.suppression_reason is not None,
+                }
+            )
+    return rows
+
+
+def _quartiles(values: list[float]) -> tuple[float | None, float | None]:
+    """Lower and upper quartiles (inclusive method: the quartiles of the values themselves)."""
+    if not values:
+        return None, None
+    if len(values) == 1:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q3
+
+
+def _overview(ctx: PackContext) -> dict:
+    """The spine chart, its summary, and its numbers as a table."""
+    rows = spine_rows(ctx)
+    svg, summary = None, ""
+    spine_input = [spine.SpineRow(**row) for row in rows]
+    if spine_input:
+        svg = spine.spine_chart(spine_input, chart_id="overview-spine", title="Every indicator against all providers")
+        summary = spine.spine_summary(spine_input)
+    table_rows = tuple(
+        (
+            f"{row['indicator_id']} {row['label']}",
+            row["standard_id"],
+            "Suppressed" if row["is_suppressed"] else format_value(row["value"], row["unit"]),
+            format_value(row["national_value"], row["unit"]),
+            _spread(row),
+            _COMPARISONS.get(row["comparison_95"], _COMPARISONS[None])[1],
+            _COMPARISONS.get(row["comparison_998"], _COMPARISONS[None])[1] if row["comparison_998"] else "",
+        )
+        for row in rows
+    )
+    table = DataTable(
+        "Every indicator: value, national and the spread of all providers",
+        ("Indicator", "Standard", "Value", "National", "All providers: lowest, middle half, highest",
+         "Compared at 95%", "Compared at 99.8%"),
+        table_rows,
+        frozenset({2, 3}),
+    )  # fmt: skip
+    return {"svg": svg, "summary": summary, "table": table, "count": len(rows)}
+
+
+def _spread(row: dict) -> str:
+    if row["minimum"] is None:
+        return "No provider values"
+    unit = row["unit"]
+    return (
+        f"{format_value(row['minimum'], unit)}; {format_value(row['lower_quartile'], unit)} to "
+        f"{format_value(row['upper_quartile'], unit)}; {format_value(row['maximum'], unit)}"
+    )
