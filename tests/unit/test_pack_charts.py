@@ -18,8 +18,8 @@ from probation_evidence.packs.charts import (
     trend_chart,
     trend_summary,
 )
+from tests.svg_reading import NS, elements, parse, texts
 
-NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script> & "x"'
 
 SEP25, DEC25, MAR26, JUN26, SEP26 = (date(2025, 9, 30), date(2025, 12, 31), date(2026, 3, 31),
@@ -55,19 +55,6 @@ def comparison(chart_id: str = "c1", values=PROVIDERS, **kw) -> Markup:
 
 def pdu(chart_id: str = "p1", rows=PDUS, national: float | None = 0.098) -> Markup:
     return pdu_chart(chart_id, "PO vacancy rate by PDU", "%", rows, national)
-
-
-def parse(svg: str) -> ET.Element:
-    return ET.fromstring(str(svg))  # noqa: S314 - our own output, parsed to check it is well formed
-
-
-def elements(root: ET.Element, tag: str | None = None, cls: str | None = None) -> list[ET.Element]:
-    found = root.iter(f"{NS}{tag}") if tag else root.iter()
-    return [e for e in found if cls is None or cls in (e.get("class") or "").split()]
-
-
-def texts(root: ET.Element, cls: str | None = None) -> list[str]:
-    return [e.text or "" for e in elements(root, "text", cls)]
 
 
 def desc(root: ET.Element) -> str:

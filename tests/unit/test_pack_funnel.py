@@ -11,8 +11,8 @@ import pytest
 from markupsafe import Markup
 
 from probation_evidence.packs.funnel import FunnelLimit, FunnelPoint, funnel_chart, funnel_summary, funnel_table
+from tests.svg_reading import NS, elements, parse, texts
 
-NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script> & "x"'
 PROVIDER, OTHER = "#1d4f91", "#6f777b"
 TARGET = 0.2
@@ -40,19 +40,6 @@ LIMITS = [limit(n) for n in (100, 200, 400, 700, 1000)]
 def funnel(points=POINTS, limits=LIMITS, chart_id: str = "f1", **kw) -> Markup:
     options = dict(target=TARGET, unit="%", polarity="down", chart_id=chart_id, title="Stress share of absence")
     return funnel_chart(points, limits, **{**options, **kw})
-
-
-def parse(svg: str) -> ET.Element:
-    return ET.fromstring(str(svg))  # noqa: S314 - our own output, parsed to check it is well formed
-
-
-def elements(root: ET.Element, tag: str | None = None, cls: str | None = None) -> list[ET.Element]:
-    found = root.iter(f"{NS}{tag}") if tag else root.iter()
-    return [e for e in found if cls is None or cls in (e.get("class") or "").split()]
-
-
-def texts(root: ET.Element, cls: str | None = None) -> list[str]:
-    return [e.text or "" for e in elements(root, "text", cls)]
 
 
 def desc(root: ET.Element) -> str:

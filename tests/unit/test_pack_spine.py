@@ -11,8 +11,8 @@ import pytest
 from markupsafe import Markup
 
 from probation_evidence.packs.spine import SpineRow, spine_chart, spine_summary, spine_table
+from tests.svg_reading import NS, elements, parse, texts
 
-NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script> & "x"'
 BAR_LEFT, BAR_RIGHT = 334.0, 548.0  # the bar's ends in viewBox units
 BAR_MID = (BAR_LEFT + BAR_RIGHT) / 2
@@ -97,19 +97,6 @@ ROWS = [
 
 def spine(rows=ROWS, chart_id: str = "s1", **kw) -> Markup:
     return spine_chart(rows, chart_id=chart_id, title=kw.pop("title", "All indicators"), **kw)
-
-
-def parse(svg: str) -> ET.Element:
-    return ET.fromstring(str(svg))  # noqa: S314 - our own output, parsed to check it is well formed
-
-
-def elements(root: ET.Element, tag: str | None = None, cls: str | None = None) -> list[ET.Element]:
-    found = root.iter(f"{NS}{tag}") if tag else root.iter()
-    return [e for e in found if cls is None or cls in (e.get("class") or "").split()]
-
-
-def texts(root: ET.Element, cls: str | None = None) -> list[str]:
-    return [e.text or "" for e in elements(root, "text", cls)]
 
 
 def row_groups(root: ET.Element) -> dict[str, ET.Element]:
