@@ -23,6 +23,16 @@ grant usage on schema marts to provider_reader;
 grant select on all tables in schema marts to provider_reader;
 alter default privileges for role warehouse_transformer in schema marts
     grant select on tables to provider_reader;
+-- Except the marts whose rows name other providers, which are for planners only: dbt revokes these
+-- default grants when it builds them (dim_provider_peer's post-hook), and the grant above must not give
+-- them back on a rerun.
+do $$
+begin
+    if to_regclass('marts.dim_provider_peer') is not null then
+        revoke all on marts.dim_provider_peer from provider_reader, bi_reader;
+    end if;
+end
+$$;
 
 -- Which provider(s) each provider-scoped role may see. A role here is granted provider_reader; login
 -- users are granted that role (see security.scope_role_to_provider).

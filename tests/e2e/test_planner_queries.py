@@ -204,7 +204,9 @@ def check_indicators_worsened_since_last_inspection(conn):
     since = date(2026, 6, 30)
     every = expected_worsened(conn, AS_AT, since=since)
     assert every, "quarterly values worsened somewhere between June and September"
-    assert {r["method"] for r in every} == {"95% interval", "5% change"}
+    # Every latest value has an interval now, bar a median of too few cases or a negative vacancy rate:
+    # the 5% rule is for those, and the demo's worsened values are judged by their intervals.
+    assert "95% interval" in {r["method"] for r in every} <= {"95% interval", "5% change"}
     assert answer(conn, name, as_at=AS_AT, since=since) == every
     assert answer(conn, name, as_at=AS_AT, since=since, provider_id="N07") == [
         r for r in every if r["provider_id"] == "N07"

@@ -1,7 +1,7 @@
 """Packs in a real headless browser: Debian's chromium driven by Playwright, PDFs checked with poppler-utils.
 
 No skips: without chromium (or pdfinfo/pdftotext) these tests fail with the install command, because CI
-installs them (`apt-get install chromium poppler-utils`). The full-page screenshot and the PDF of the sample
+installs them (`apt-get install chromium poppler-utils`). The screenshot and the PDF of the sample
 pack are copied to test-artifacts/ at the repository root, for CI to keep.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -153,6 +154,7 @@ def test_the_public_marts_keep_their_names_and_are_public(manifest):
 #: Marts that name other providers on a provider's own rows: planners and the publisher read them, and no
 #: provider-scoped or BI login may (row-level security cannot hide a column).
 PLANNERS_ONLY = {"dim_provider_peer": "each row names one of the provider's statistical neighbours"}
+ACCESS_SQL = (Path(__file__).resolve().parents[2] / "sql" / "bootstrap" / "07_access.sql").read_text()
 
 
 def test_every_mart_gets_provider_row_security_and_every_reader_role(manifest):
@@ -164,6 +166,8 @@ def test_every_mart_gets_provider_row_security_and_every_reader_role(manifest):
         readers = set(node["config"]["grants"]["select"])
         if node["name"] in PLANNERS_ONLY:
             assert readers == {"planner_reader", "warehouse_publisher"}, node["name"]
+            # the bootstrap's blanket grant to provider_reader must not give it back
+            assert f"revoke all on marts.{node['name']} from provider_reader, bi_reader" in ACCESS_SQL, node["name"]
             assert any("revoke all" in sql and "provider_reader, bi_reader" in sql for sql in hooks), node["name"]
         else:
             assert {"bi_reader", "planner_reader", "provider_reader", "warehouse_publisher"} <= readers, node["name"]

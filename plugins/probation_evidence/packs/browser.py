@@ -227,8 +227,13 @@ def render_pdf(html_path: str | Path, pdf_path: str | Path, browser: PackBrowser
     return pdf_path
 
 
+#: How much of the page the screenshot keeps, in CSS pixels from the top: the cover, the contents and the
+#: overview. A whole pack with its annex is taller than chromium can capture in reasonable time.
+SCREENSHOT_HEIGHT = 6000
+
+
 def inspect_page(html_path: str | Path, screenshot_path: str | Path, browser: PackBrowser | None = None) -> dict:
-    """Load a pack as a reader would, save a full-page PNG screenshot, and report what the page did.
+    """Load a pack as a reader would, save a PNG of its top (SCREENSHOT_HEIGHT), and report what the page did.
 
     Keys: title, console_errors, page_errors, blocked_requests, svg_count, svg_rendered (non-zero bounding box),
     svg_without_title, headings [(tag, text)], table_count, images_without_alt, images_broken, screenshot.
@@ -237,7 +242,12 @@ def inspect_page(html_path: str | Path, screenshot_path: str | Path, browser: Pa
     screenshot_path = Path(screenshot_path)
     with _using(browser) as active, active.open(html_path) as (page, log):
         found = page.evaluate(_INSPECT_JS)
-        _write_atomically(screenshot_path, page.screenshot(full_page=True, type="png"))
+        # A viewport as tall as the part kept: a full-page capture of a whole pack lays out and paints every
+        # page of the annex, and takes longer than a minute.
+        height = min(SCREENSHOT_HEIGHT, page.evaluate("() => document.documentElement.scrollHeight"))
+        width = page.viewport_size["width"] if page.viewport_size else 1280
+        page.set_viewport_size({"width": width, "height": max(height, 1)})
+        _write_atomically(screenshot_path, page.screenshot(type="png"))
         return {
             **found,
             "headings": [tuple(heading) for heading in found["headings"]],

@@ -212,12 +212,17 @@ FILTER_SCRIPT = """
 """
 
 
+def filter_script_source() -> str:
+    """The CSP source that allows the filter script and nothing else: its hash."""
+    digest = base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
 def content_security_policy() -> str:
     """The pack's policy: nothing fetched, inline styles, and only the filter script, allowed by its hash."""
-    digest = base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+        f"script-src {filter_script_source()}; base-uri 'none'; form-action 'none'"
     )
 
 
