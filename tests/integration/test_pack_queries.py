@@ -162,11 +162,11 @@ SEED: dict[str, list[tuple]] = {
         ("S01|2026-09-30|provider", "S01", AS_AT, "provider", 0.08, True, "binomial z", "additive random effects"),
         ("S01|2026-09-30|pdu", "S01", AS_AT, "pdu", 0.08, False, "binomial z", "additive random effects"),
     ],
-    # the provider funnel is overdispersed, so its adjusted limits are drawn; the PDU funnel's plain ones
+    # the provider funnel is overdispersed, so its adjusted limits are wider; the PDU funnel's equal its plain ones
     "marts.fct_funnel_limits": [
         ("S01|2026-09-30|provider|1", "S01", AS_AT, "provider", 100, 0.0, 0.03, 0.13, 0.16, 0.0, 0.0, 0.2, 0.25),
         ("S01|2026-09-30|provider|2", "S01", AS_AT, "provider", 450, 0.04, 0.055, 0.105, 0.12, 0.0, 0.02, 0.15, 0.2),
-        ("S01|2026-09-30|pdu|1", "S01", AS_AT, "pdu", 10, 0.0, 0.0, 0.25, 0.35, 0.0, 0.0, 0.3, 0.4),
+        ("S01|2026-09-30|pdu|1", "S01", AS_AT, "pdu", 10, 0.0, 0.0, 0.25, 0.35, 0.0, 0.0, 0.25, 0.35),
     ],
     "marts.fct_funnel_points": [
         ("N07|2026-09-30|S01", "S01", AS_AT, "provider", "N07", None, 450, 0.1233, "within limits"),

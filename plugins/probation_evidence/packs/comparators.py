@@ -49,22 +49,18 @@ _FUNNEL_SUMMARY_SQL = """
         on s.indicator_id = wanted.indicator_id and s.period_end_date = wanted.period_end_date
 """
 
-# The limits a chart draws: the adjusted ones where the indicator is overdispersed at that level.
+# The limits a chart draws: the adjusted ones, which the marts make equal to the plain ones wherever the
+# funnel is not adjusted for overdispersion.
 _FUNNEL_LIMITS_SQL = """
     select
         l.indicator_id,
         l.unit_level,
         l.denominator,
-        case when s.is_overdispersed then l.adjusted_lower_95 else l.lower_95 end as lower_95,
-        case when s.is_overdispersed then l.adjusted_upper_95 else l.upper_95 end as upper_95,
-        case when s.is_overdispersed then l.adjusted_lower_998 else l.lower_998 end as lower_998,
-        case when s.is_overdispersed then l.adjusted_upper_998 else l.upper_998 end as upper_998
+        l.adjusted_lower_95 as lower_95,
+        l.adjusted_upper_95 as upper_95,
+        l.adjusted_lower_998 as lower_998,
+        l.adjusted_upper_998 as upper_998
     from marts.fct_funnel_limits as l
-    inner join marts.fct_funnel_summary as s
-        on
-            l.indicator_id = s.indicator_id
-            and l.period_end_date = s.period_end_date
-            and l.unit_level = s.unit_level
     inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
         on l.indicator_id = wanted.indicator_id and l.period_end_date = wanted.period_end_date
     order by l.indicator_id, l.unit_level, l.denominator
