@@ -105,18 +105,8 @@ final as (
         upper_95,
         peer_value,
         cast(peer_count as integer) as peer_count,
-        case
-            when
-                is_suppressed
-                or lower_95 is null
-                or upper_95 is null
-                or peer_value is null
-                or coalesce(polarity, 'none') not in ('down', 'up')
-                then 'not compared'
-            when peer_value > upper_95 then case polarity when 'down' then 'better' else 'worse' end
-            when peer_value < lower_95 then case polarity when 'down' then 'worse' else 'better' end
-            else 'similar'
-        end as peer_comparison
+        -- a suppressed row's limits are blanked above, so it is not compared
+        {{ interval_comparison('lower_95', 'upper_95', 'peer_value', 'polarity') }} as peer_comparison
     from compared
 )
 

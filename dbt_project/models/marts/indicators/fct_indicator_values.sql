@@ -297,11 +297,11 @@ compared as (
         disclosure_checked.*,
         national_values.national_value,
         case when disclosure_checked.pdu_code is not null then provider_values.provider_value end as regional_value,
-        {{ national_comparison(
+        {{ interval_comparison(
             'disclosure_checked.lower_95', 'disclosure_checked.upper_95',
             'national_values.national_value', 'disclosure_checked.polarity'
         ) }} as comparison,
-        {{ national_comparison(
+        {{ interval_comparison(
             'disclosure_checked.lower_998', 'disclosure_checked.upper_998',
             'national_values.national_value', 'disclosure_checked.polarity'
         ) }} as comparison_998,
