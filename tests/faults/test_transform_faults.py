@@ -126,7 +126,7 @@ def _run_dag(
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=600)
     log = result.stdout + result.stderr
     log_path.write_text(log)
-    outcome = re.search(r"^==> run (\S+): (\w+)$", result.stdout, re.MULTILINE)
+    outcome = re.search(r"^==> run (\S+): ([a-z_]+)", result.stdout, re.MULTILINE)
     return DagRunOutcome(outcome[1], outcome[2], log) if outcome else DagRunOutcome(None, "crashed", log)
 
 
@@ -437,7 +437,10 @@ def _run_transform(logical_date: str, mark_success_pattern: str = "", heal_on_re
         logical_date=pendulum.parse(logical_date, tz="UTC"), mark_success_pattern=mark_success_pattern or None
     )
     state = "success" if run is not None and run.state == DagRunState.SUCCESS else "failed"
-    print(f"==> run {run.run_id if run is not None else '-'}: {state}", flush=True)
+    # One write with its newline: print() writes the line and its end separately, and a logging thread
+    # (OpenLineage's) writing in between glued a log line onto the state, which read as a crashed run.
+    sys.stdout.write(f"==> run {run.run_id if run is not None else '-'}: {state}\n")
+    sys.stdout.flush()
     return 0 if state == "success" else 1
 
 
