@@ -38,7 +38,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v '/target/')
-	$(BIN)/python -m probation_evidence.dbt_runner parse
+	$(BIN)/python -m probation_evidence.local.dbt_runner parse
 
 install: $(VENV)/.installed dbt_project/target/manifest.json  ## create .venv from uv.lock and parse the dbt project
 
@@ -79,12 +79,12 @@ test-only: install browser-deps  ## the tests without lint
 lint: install  ## ruff and sqlfluff (sqlfluff's dbt templater needs a database: the warehouse is started)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff lint dbt_project/models dbt_project/macros
+	$(BIN)/python -m probation_evidence.local.dbt_runner sqlfluff lint dbt_project/models dbt_project/macros
 
 format: install  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(BIN)/python -m probation_evidence.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
+	$(BIN)/python -m probation_evidence.local.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
 
 bench: bench-load bench-incremental bench-queries  ## every benchmark (WAREHOUSE_URL honoured); results in benchmarks/results/
 
@@ -107,14 +107,14 @@ bench-queries: install  ## planner queries at national size, without and with th
 	$(BIN)/python benchmarks/planner_queries_benchmark.py
 
 docs: install  ## regenerate docs/sources.md from the source contracts
-	$(BIN)/python -m probation_evidence.source_docs
+	$(BIN)/python -m probation_evidence.sources.source_docs
 
 freshness: install  ## dbt source freshness: is every source (raw, audit, published packs) recent enough?
-	$(BIN)/python -m probation_evidence.dbt_runner source freshness
+	$(BIN)/python -m probation_evidence.local.dbt_runner source freshness
 
 docs-site: install  ## the dbt docs site, catalog read from the warehouse (run make demo first for the data)
 	DBT_TARGET_PATH=$(CURDIR)/output/dbt-docs DBT_LOG_PATH=$(CURDIR)/output/dbt-docs/logs \
-		$(BIN)/python -m probation_evidence.dbt_runner docs generate --static
+		$(BIN)/python -m probation_evidence.local.dbt_runner docs generate --static
 	@echo "==> dbt docs: output/dbt-docs/static_index.html (one self-contained file: open it in a browser)"
 
 seeds: install  ## regenerate the framework and reference seeds from their source text

@@ -7,12 +7,12 @@ since this comparison), and plain `dbt build`, on the same warehouse, in one run
 
 One warehouse database of its own (`pe_bench_dbt_execution`) is loaded once the way `make demo` loads it: the
 bootstrap, the simulated providers' file drops and APIs, and the seven ingest DAGs through
-`probation_evidence.dag_runner`. Then the same dbt project is built on the same raw data by each mode:
+`probation_evidence.local.dag_runner`. Then the same dbt project is built on the same raw data by each mode:
 
 A. the baseline: the project's `transform_warehouse` DAG file with `ExecutionMode.LOCAL` instead of
    `ExecutionMode.WATCHER` and without the producer-first edge (one task per seed and model, each its own
    dbt process; one `dbt test` task after all), generated into a dags folder of its own with its own
-   Airflow metadata database, run as `make demo` runs a DAG: `python -m probation_evidence.dag_runner <date>
+   Airflow metadata database, run as `make demo` runs a DAG: `python -m probation_evidence.local.dag_runner <date>
    <dag>`, i.e. `DAG.test()`, in a process of its own;
 B. the project's DAG as it is, `ExecutionMode.WATCHER` (a producer task runs one `dbt build` of the seeds
    and models; every seed and model keeps a task, a sensor reading the producer's per-node results; the
@@ -63,7 +63,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import airflow_env, dbt_runner, demo, lineage, settings, warehouse  # noqa: E402
+from probation_evidence import settings, warehouse  # noqa: E402
+from probation_evidence.local import airflow_env, dbt_runner, demo, embedded  # noqa: E402
+from probation_evidence.sources import lineage  # noqa: E402
 
 BENCH_DB = "pe_bench_dbt_execution"
 RESULTS = ROOT / "benchmarks" / "results" / "dbt_execution.json"
@@ -117,8 +119,8 @@ MODES = {
 
 
 def run_dag_child(dag_id: str, logical_date: str, report: Path) -> int:
-    """Run one DAG exactly as `probation_evidence.dag_runner` does, then report the task timings."""
-    from probation_evidence import dag_runner
+    """Run one DAG exactly as `probation_evidence.local.dag_runner` does, then report the task timings."""
+    from probation_evidence.local import dag_runner
 
     started = time.perf_counter()
     code = dag_runner.main([logical_date, dag_id])
@@ -189,7 +191,7 @@ def prepare_warehouse(server: warehouse.WarehouseUrl, root: Path, size: str) -> 
         env = airflow_env.environment(url, api)
         demo.ensure_dbt_manifest(env)
         airflow_env.migrate(env)
-        runner = [sys.executable, "-m", "probation_evidence.dag_runner", settings.DEMO_AS_AT.isoformat()]
+        runner = [sys.executable, "-m", "probation_evidence.local.dag_runner", settings.DEMO_AS_AT.isoformat()]
         log = root / "logs" / "ingest.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as out:
@@ -478,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     if "A" not in modes or any(m not in MODES for m in modes):
         parser.error(f"--modes must include A (the baseline) and name only {', '.join(MODES)}")
 
-    server = warehouse.resolve(start=True)
+    server = embedded.resolve(start=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dbt-execution-"))
     print(f"warehouse: {server.masked} (database {BENCH_DB}); temp folder {tmp}", flush=True)
     point_state(tmp)

@@ -43,8 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import contracts, dbt_runner, ingest, landing, loading, settings, warehouse  # noqa: E402
+from probation_evidence import settings, warehouse  # noqa: E402
+from probation_evidence.local import dbt_runner, embedded  # noqa: E402
 from probation_evidence.simulator.workload import generate_weekly_caseload  # noqa: E402
+from probation_evidence.sources import contracts, ingest, landing, loading  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench_incremental"
 RESULTS = ROOT / "benchmarks" / "results" / "incremental.json"
@@ -184,7 +186,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help=f"leave the {BENCH_DB} database for a closer look")
     args = parser.parse_args()
 
-    server = warehouse.resolve(start=True)
+    server = embedded.resolve(start=True)
     print(f"warehouse: {server.masked} (database {BENCH_DB})", flush=True)
     url = bench_url(server)
     half = args.weeks // 2

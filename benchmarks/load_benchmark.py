@@ -6,7 +6,7 @@ On the same generated WMT-weekly-shaped table (11 columns: text ids, a date, int
 invalid rows), each path writes into a logged table without indexes, emptied and checkpointed before
 every run:
 
-* `loader`: `probation_evidence.loading.load_landed_file` on the landed Parquet file, end to end
+* `loader`: `probation_evidence.sources.loading.load_landed_file` on the landed Parquet file, end to end
   (checksum, schema check, Arrow validation, binary COPY, quarantine of the invalid rows, audit rows);
 * `adbc`: `adbc_driver_postgresql` `cursor.adbc_ingest(mode="append")` of the same landed Parquet file,
   read and cast to the target types (what a loader built on it must do; no validation). The ingest alone,
@@ -48,8 +48,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import contracts, landing, warehouse  # noqa: E402
-from probation_evidence.contracts import Contract, Field  # noqa: E402
+from probation_evidence import warehouse  # noqa: E402
+from probation_evidence.local import embedded  # noqa: E402
+from probation_evidence.sources import contracts, landing  # noqa: E402
+from probation_evidence.sources.contracts import Contract, Field  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench"
 RESULTS = ROOT / "benchmarks" / "results" / "load.json"
@@ -100,7 +102,7 @@ def make_table(rows: int, seed: int = 20260930):
     """Columns as a connector lands them: text and dates as strings, integers int64, numerics float64."""
     import pyarrow as pa
 
-    from probation_evidence.registry import pdus_by_region
+    from probation_evidence.reference.registry import pdus_by_region
 
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     pdus = [p.pdu_code for p in pdus_by_region()[PROVIDER]]
@@ -222,7 +224,7 @@ def worker(args) -> dict:
     url = args.url
     local = args.local == "1"
     if args.mode == "loader":
-        from probation_evidence.loading import load_landed_file
+        from probation_evidence.sources.loading import load_landed_file
 
         register_contract()
         manifest = landing.Manifest.from_dict(json.loads(Path(args.manifest).read_text()))
@@ -339,7 +341,7 @@ def resolve_servers(names: list[str]) -> dict[str, warehouse.WarehouseUrl]:
     servers = {}
     for name in names:
         if name == "embedded":
-            servers[name] = warehouse.EmbeddedWarehouse().start()
+            servers[name] = embedded.EmbeddedWarehouse().start()
         elif name == "url":
             configured = os.environ.get("WAREHOUSE_URL")
             if not configured:

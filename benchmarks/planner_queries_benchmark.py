@@ -51,7 +51,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import dbt_runner, planner_queries, settings, warehouse  # noqa: E402
+from probation_evidence import settings, warehouse  # noqa: E402
+from probation_evidence.local import (  # noqa: E402
+    dbt_runner,  # noqa: E402
+    embedded,
+)
+from probation_evidence.planner import queries as planner_queries  # noqa: E402
 
 BENCH_DB = "pe_bench_planner_queries"
 RESULTS = ROOT / "benchmarks" / "results" / "planner_queries.json"
@@ -120,7 +125,7 @@ def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
 
 def run_demo_pipeline(url: warehouse.WarehouseUrl, seed: int, tmp: Path) -> float:
     """`make demo`'s pipeline into the bench database, its state (landing, packs, Airflow) under tmp."""
-    from probation_evidence import demo
+    from probation_evidence.local import demo
 
     started = time.perf_counter()
     with settings.environment(**settings.state_folders(tmp)):
@@ -473,7 +478,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    server = warehouse.resolve(start=True)
+    server = embedded.resolve(start=True)
     print(f"warehouse: {server.masked} (database {BENCH_DB})", flush=True)
     build: dict = {"reused": False}
     with tempfile.TemporaryDirectory(prefix="bench-planner-queries-") as tmp_name:

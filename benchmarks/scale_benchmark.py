@@ -50,7 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import airflow_env, dbt_runner, demo, landing, loading, settings, warehouse  # noqa: E402
+from probation_evidence import settings, warehouse  # noqa: E402
+from probation_evidence.local import airflow_env, dbt_runner, demo, embedded  # noqa: E402
+from probation_evidence.sources import landing, loading  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench_scale"
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -190,7 +192,7 @@ def run_factor(
             demo.ensure_dbt_manifest(env)
             airflow_env.migrate(env)
             prepared = time.monotonic()
-            runner = [sys.executable, "-m", "probation_evidence.dag_runner", settings.DEMO_AS_AT.isoformat(),
+            runner = [sys.executable, "-m", "probation_evidence.local.dag_runner", settings.DEMO_AS_AT.isoformat(),
                       *demo.DAG_ORDER]  # fmt: skip
             if subprocess.run(runner, env=env, check=False).returncode != 0:
                 raise RuntimeError(f"the pipeline failed at {factor}x: its output is above")
@@ -260,8 +262,8 @@ def run_increment(url: warehouse.WarehouseUrl, full_build_s: float, seed: int) -
     import psycopg
     import pyarrow as pa
 
-    from probation_evidence import contracts, ingest
     from probation_evidence.simulator.workload import generate_weekly_caseload
+    from probation_evidence.sources import contracts, ingest
 
     unchanged = _transform_again(url, 1)
     contract = contracts.get_contract("workload", "weekly_caseload")
@@ -315,7 +317,7 @@ def _transform_again(url: warehouse.WarehouseUrl, days_later: int) -> dict:
     the time of the tasks that do the work."""
     env = airflow_env.environment(url)
     day = (settings.DEMO_AS_AT + timedelta(days=days_later)).isoformat()
-    runner = [sys.executable, "-m", "probation_evidence.dag_runner", day, "transform_warehouse"]
+    runner = [sys.executable, "-m", "probation_evidence.local.dag_runner", day, "transform_warehouse"]
     if subprocess.run(runner, env=env, check=False).returncode != 0:
         raise RuntimeError("a transform run after the full build failed: its output is above")
     airflow_db = airflow_env.airflow_home() / "airflow.db"
@@ -391,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table(json.loads(args.output.read_text())))
         return 0
     factors = sorted(int(f) for f in args.factors.split(","))
-    server = warehouse.resolve(start=True)
+    server = embedded.resolve(start=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     runs, failures = [], []
     for factor in factors:

@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import airflow_env, demo, settings, stack, warehouse  # noqa: E402
+from probation_evidence import settings, warehouse  # noqa: E402
+from probation_evidence.local import airflow_env, demo, embedded, stack  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench_scheduler"
 RESULTS = ROOT / "benchmarks" / "results" / "scheduler.json"
@@ -62,7 +63,7 @@ def run_demo(server: warehouse.WarehouseUrl, root: Path) -> dict:
         airflow_env.migrate(env)
         prepared = time.monotonic()
         as_at = settings.DEMO_AS_AT.isoformat()
-        runner = [sys.executable, "-m", "probation_evidence.dag_runner", as_at, *demo.DAG_ORDER]
+        runner = [sys.executable, "-m", "probation_evidence.local.dag_runner", as_at, *demo.DAG_ORDER]
         if subprocess.run(runner, env=env, check=False).returncode != 0:
             raise RuntimeError("the demo pipeline failed: its output is above")
         ended = time.monotonic()
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict]] = earlier.get("runs", {"demo": [], "scheduler": []})
     failures: list[dict] = earlier.get("failed_runs", [])
     first_pair = 1 + max((r["pair"] for r in [*results["demo"], *results["scheduler"], *failures]), default=0)
-    server = warehouse.resolve(start=True)
+    server = embedded.resolve(start=True)
     tmp = tempfile.mkdtemp(prefix="bench-scheduler-")
     for pair in range(first_pair, first_pair + args.runs):
         for name, run in (("demo", run_demo), ("scheduler", run_scheduler)):

@@ -12,6 +12,6 @@ from __future__ import annotations
 
 from airflow.sdk import DAG
 
-from probation_evidence.orchestration import ingest_dag
+from probation_evidence.orchestration.ingest_dag import ingest_dag
 
 dag: DAG = ingest_dag("services", schedule="0 6 * * 1", doc_md=__doc__)

@@ -37,14 +37,14 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task, task_group
 
 from probation_evidence import settings
-from probation_evidence.orchestration import (
+from probation_evidence.orchestration.defaults import (
     DAG_FAILURE_CALLBACKS,
     DEFAULT_ARGS,
     MARTS,
     START_DATE,
-    mapped_results,
     run_deadline,
 )
+from probation_evidence.orchestration.ingest_dag import mapped_results
 
 
 @dag(
@@ -78,8 +78,9 @@ def publish_evidence_packs():
     def check_marts_tested(ti=None) -> None:
         """Fail, naming the state and what to do, unless audit.marts_state is 'passed'; skip (no alert) while
         a transform run is rebuilding the marts, whose own Asset event runs this DAG again."""
-        from probation_evidence.orchestration import skip_while_rebuilding, warehouse_url
-        from probation_evidence.publish import MartsNotPublishable, check_marts_publishable
+        from probation_evidence.orchestration.connections import warehouse_url
+        from probation_evidence.orchestration.defaults import skip_while_rebuilding
+        from probation_evidence.packs.publish import MartsNotPublishable, check_marts_publishable
 
         try:
             check_marts_publishable(warehouse_url())
@@ -89,8 +90,9 @@ def publish_evidence_packs():
 
     @task
     def find_due_inspections(logical_date=None, dag_run=None) -> list[dict]:
-        from probation_evidence.orchestration import run_date, warehouse_url
-        from probation_evidence.publish import due_inspections
+        from probation_evidence.orchestration.connections import warehouse_url
+        from probation_evidence.orchestration.defaults import run_date
+        from probation_evidence.packs.publish import due_inspections
 
         return due_inspections(warehouse_url(), run_date(logical_date, dag_run))
 
@@ -98,8 +100,9 @@ def publish_evidence_packs():
     def render_pack(inspection: dict, params=None, ti=None) -> str | dict:
         """Publish the pack (its HTML path); with approval on, stage a new version instead (what was staged).
         Skipped if a rebuild of the marts started since the check: the rebuild's event publishes it."""
-        from probation_evidence.orchestration import skip_while_rebuilding, warehouse_url
-        from probation_evidence.publish import MartsNotPublishable, publish_pack, stage_pack
+        from probation_evidence.orchestration.connections import warehouse_url
+        from probation_evidence.orchestration.defaults import skip_while_rebuilding
+        from probation_evidence.packs.publish import MartsNotPublishable, publish_pack, stage_pack
 
         republish = inspection["inspection_id"] in ((params or {}).get("republish") or [])
         try:
@@ -113,14 +116,14 @@ def publish_evidence_packs():
     @task
     def report_published(paths: list) -> list[str]:
         """The run's list of packs, kept in XCom for the run's record (a staged pack: its staged HTML)."""
-        from probation_evidence.publish import rendered_path
+        from probation_evidence.packs.publish import rendered_path
 
         return sorted(rendered_path(result) for result in mapped_results(paths))
 
     @task
     def awaiting_approval(rendered: list) -> list[dict]:
         """The new versions staged for a planner's approval (none unless approval is on)."""
-        from probation_evidence.publish import staged_versions
+        from probation_evidence.packs.publish import staged_versions
 
         return staged_versions(mapped_results(rendered))
 
@@ -130,7 +133,7 @@ def publish_evidence_packs():
     def approve_pack(staged: dict):
         @task(multiple_outputs=True)
         def approval_request(staged: dict) -> dict:
-            from probation_evidence.publish import approval_request
+            from probation_evidence.packs.publish import approval_request
 
             return approval_request(staged)
 
@@ -138,8 +141,8 @@ def publish_evidence_packs():
         @task(multiple_outputs=False)
         def record_decision(staged: dict, decision: dict) -> dict:
             """Approve: record the version and move its files to the published folder. Reject: remove them."""
-            from probation_evidence.orchestration import warehouse_url
-            from probation_evidence.publish import record_decision
+            from probation_evidence.orchestration.connections import warehouse_url
+            from probation_evidence.packs.publish import record_decision
 
             return record_decision(warehouse_url(), staged, decision)
 

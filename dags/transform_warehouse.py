@@ -41,9 +41,10 @@ from airflow.sdk import AssetAny, Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-from probation_evidence import build_plan, settings
-from probation_evidence.dbt_profile import WarehouseProfileMapping
-from probation_evidence.orchestration import DAG_FAILURE_CALLBACKS, DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
+from probation_evidence import settings
+from probation_evidence.orchestration import build_plan
+from probation_evidence.orchestration.dbt_profile import WarehouseProfileMapping
+from probation_evidence.orchestration.defaults import DAG_FAILURE_CALLBACKS, DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
 
 DBT_PROJECT = settings.dbt_project_dir()
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def set_marts_state(status: str, detail: str, built_from: dict | None = None) ->
     import psycopg
     from psycopg.types.json import Jsonb
 
-    from probation_evidence.orchestration import warehouse_url
+    from probation_evidence.orchestration.connections import warehouse_url
 
     with psycopg.connect(warehouse_url()) as conn, conn.transaction():
         conn.execute(f"set local role {settings.TRANSFORMER_ROLE}")

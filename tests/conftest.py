@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from probation_evidence import warehouse
+from probation_evidence.local import embedded
 
 # Two test sessions on one server need different databases: PROBATION_EVIDENCE_TEST_DB names another.
 TEST_DB = os.environ.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
@@ -26,12 +27,12 @@ def server_url():
     if configured:
         yield warehouse.WarehouseUrl.parse(configured)
         return
-    embedded = warehouse.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
-    was_running = embedded.is_running()
-    url = embedded.start()
+    server = embedded.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
+    was_running = server.is_running()
+    url = server.start()
     yield url
     if not was_running:
-        embedded.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from probation_evidence import warehouse  # noqa: E402
 
 SCHEDULER_SUITE = "tests/scheduler"
 #: The suites of the session beside the main one, in order.
@@ -35,7 +34,7 @@ def main(argv: list[str]) -> int:
     embedded = None
     env = dict(os.environ)
     if not env.get("WAREHOUSE_URL"):
-        embedded = warehouse.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
+        embedded = embedded.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
         was_running = embedded.is_running()
         # The server's own URL, its parameters only: `.url()` would add this process's session limits, and a
         # URL's own values win over the settings the tests set (test_session_limits).

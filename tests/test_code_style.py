@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence import dbt_runner
+from probation_evidence.local import dbt_runner
 
 pytestmark = pytest.mark.warehouse
 

@@ -20,34 +20,36 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from probation_evidence import settings
+from probation_evidence import settings, warehouse
+from probation_evidence.local import airflow_env, calibration, demo, embedded, stack
+from probation_evidence.packs import publish
+from probation_evidence.planner import queries as planner_queries
+from probation_evidence.reference import framework
 
 
 def _warehouse(args: argparse.Namespace) -> int:
-    from probation_evidence import warehouse
-
-    embedded = warehouse.EmbeddedWarehouse()
+    server = embedded.EmbeddedWarehouse()
     if args.action == "start":
-        url = warehouse.resolve(start=True)
+        url = embedded.resolve(start=True)
         print(f"warehouse running: {url.masked}")
     elif args.action == "stop":
-        stopped = embedded.stop()
+        stopped = server.stop()
         print("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
     elif args.action == "status":
-        running = embedded.is_running()
-        print(f"embedded warehouse: {'running at ' + embedded.url().masked if running else 'not running'}")
+        running = server.is_running()
+        print(f"embedded warehouse: {'running at ' + server.url().masked if running else 'not running'}")
         return 0 if running else 3
     elif args.action == "url":
         # Prints the full URL, password included: for the user's own shell, never for logs.
-        print(warehouse.resolve(start=False).url())
+        print(embedded.resolve(start=False).url())
     elif args.action == "psql":
-        url = warehouse.resolve(start=False)
-        psql = str(warehouse._bin_dir() / "psql")
+        url = embedded.resolve(start=False)
+        psql = str(embedded.bin_dir() / "psql")
         # The URL's libpq parameters (sslmode, sslrootcert, ...) reach psql as its PG* variables.
         env = dict(os.environ, **warehouse.libpq_environment(dict(url.params)), PGPASSWORD=url.password)
         os.execvpe(psql, [psql, "-h", url.host, "-p", str(url.port), "-U", url.user, url.dbname], env)
     elif args.action == "bootstrap":
-        url = warehouse.resolve(start=True)
+        url = embedded.resolve(start=True)
         applied = warehouse.bootstrap(url)
         print("applied: " + ", ".join(applied))
         if args.pipeline_login:
@@ -58,20 +60,18 @@ def _warehouse(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from probation_evidence import demo
 
     demo.main(as_at=args.as_at, seed=args.seed, size=args.size, history_years=args.history_years)
     return 0
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    from probation_evidence import airflow_env, stack, warehouse
 
     argv = args.args[1:] if args.args[:1] == ["--"] else args.args
     if argv in (["up"], ["down"], ["status"]):
         return _stack(argv[0])
     running = stack.current()
-    url = warehouse.resolve(start=True)
+    url = embedded.resolve(start=True)
     # With the stack up, a command (backfill create, dags trigger, tasks clear) sees exactly its settings.
     env = stack.environment(url, running.port) if running else airflow_env.environment(url)
     return airflow_env.airflow(argv, env, check=False).returncode
@@ -79,7 +79,6 @@ def _airflow(args: argparse.Namespace) -> int:
 
 def _stack(action: str) -> int:
     """`airflow up|down|status`: the scheduler, API server, dag-processor and triggerer in the background."""
-    from probation_evidence import stack, warehouse
 
     if action == "down":
         stack.down()
@@ -92,7 +91,7 @@ def _stack(action: str) -> int:
         return 0 if running else 3
     embedded = not os.environ.get("WAREHOUSE_URL")
     print("==> starting the embedded warehouse" if embedded else "==> using the warehouse in WAREHOUSE_URL")
-    running = stack.up(warehouse.resolve(start=True))
+    running = stack.up(embedded.resolve(start=True))
     print()
     for line in stack.login_message(running):
         print(line)
@@ -100,7 +99,6 @@ def _stack(action: str) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from probation_evidence import calibration, warehouse
 
     if args.held_out or args.combine:
         if args.held_out:
@@ -111,7 +109,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(calibration.render_combined_markdown(combined))
         print(f"written: {json_path} and {md_path}")
         return 0
-    result = calibration.calibrate(warehouse.resolve(start=False).url(), args.seed or settings.simulator_seed())
+    result = calibration.calibrate(embedded.resolve(start=False).url(), args.seed or settings.simulator_seed())
     json_path, md_path = calibration.write(result, args.out)
     print(calibration.render_markdown(result))
     print(f"written: {json_path} and {md_path}")
@@ -119,9 +117,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from probation_evidence import publish, warehouse
 
-    url = warehouse.resolve(start=False).url()
+    url = embedded.resolve(start=False).url()
     # Never from half-built or untested marts, as the publish DAG. No override: the last tested version of
     # every pack is still on disk and in audit.pack_publications, so nobody needs one from untested marts.
     publish.check_marts_publishable(url)
@@ -142,7 +139,6 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _seeds(args: argparse.Namespace) -> int:
-    from probation_evidence import framework
 
     return framework.main(["--check"] if args.check else [])
 
@@ -213,8 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     seeds = sub.add_parser("seeds", help="regenerate the framework and reference dbt seeds")
     seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")
     seeds.set_defaults(func=_seeds)
-
-    from probation_evidence import planner_queries
 
     planner_queries.register(sub)
     return parser

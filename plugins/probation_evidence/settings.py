@@ -191,7 +191,7 @@ def task_execution_timeout_seconds() -> float:
     return float(os.environ.get("TASK_EXECUTION_TIMEOUT_SECONDS", 3600))
 
 
-#: Alerts (probation_evidence.alerts): where failures and late packs are reported.
+#: Alerts (probation_evidence.orchestration.alerts): where failures and late packs are reported.
 DEFAULT_PACK_DEADLINE_DAYS = 14
 
 

@@ -41,7 +41,7 @@ def _callbacks(value) -> list:
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_a_failed_run_raises_an_alert(dagbag, dag_id):
-    from probation_evidence.alerts import AlertNotifier
+    from probation_evidence.orchestration.alerts import AlertNotifier
 
     callbacks = _callbacks(dagbag.dags[dag_id].on_failure_callback)
     assert [c.scope for c in callbacks if isinstance(c, AlertNotifier)] == ["dag_run"], (
@@ -52,7 +52,7 @@ def test_a_failed_run_raises_an_alert(dagbag, dag_id):
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_every_task_that_fails_for_good_raises_an_alert(dagbag, dag_id):
     """Cosmos's dbt tasks included: they take the DAG's default_args like every operator."""
-    from probation_evidence.alerts import AlertNotifier
+    from probation_evidence.orchestration.alerts import AlertNotifier
 
     silent = [
         task.task_id
@@ -83,7 +83,7 @@ def test_slow_runs_raise_an_alert_when_a_run_deadline_is_set(dagbag_with_deadlin
     assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert deadline.interval == timedelta(minutes=45)
     assert isinstance(deadline.callback, AsyncCallback), "run by the triggerer"
-    assert deadline.callback.path == "probation_evidence.alerts.alert_dag_run_deadline_missed"
+    assert deadline.callback.path == "probation_evidence.orchestration.alerts.alert_dag_run_deadline_missed"
 
 
 def test_a_deadline_callback_path_imports_to_an_awaitable(dagbag_with_deadlines):

@@ -65,7 +65,7 @@ def test_transform_runs_every_dbt_model_and_seed(dagbag):
 
 
 def test_transform_is_scheduled_on_the_ingest_assets(dagbag):
-    from probation_evidence.orchestration import RAW_STAFFING
+    from probation_evidence.orchestration.defaults import RAW_STAFFING
 
     ingest = dagbag.dags["ingest_staffing"]
     outlets = {o for t in ingest.tasks for o in getattr(t, "outlets", [])}

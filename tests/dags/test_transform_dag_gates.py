@@ -35,7 +35,7 @@ def test_the_marts_are_marked_building_before_any_dbt_task(dag):
 
 
 def test_passed_only_after_every_dbt_task_and_failed_when_any_fails(dag):
-    from probation_evidence.orchestration import MARTS
+    from probation_evidence.orchestration.defaults import MARTS
 
     passed = dag.get_task("mark_marts_passed")
     assert passed.trigger_rule == "all_success"
@@ -78,7 +78,7 @@ def test_the_build_leaves_out_unchanged_nodes_and_tests_only_what_it_built(dag):
     holds back neither the sensors after it nor the test task, whose selection comes from the plan."""
     from jinja2 import Template
 
-    from probation_evidence import build_plan
+    from probation_evidence.orchestration import build_plan
 
     producer = dag.get_task("dbt_build.dbt_producer_watcher")
     assert producer._check_source_freshness and producer._freshness_callback is build_plan.skip_unchanged

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence import demo, settings
+from probation_evidence import settings
+from probation_evidence.local import demo
 
 
 def _state_environment(mp: pytest.MonkeyPatch, state) -> None:

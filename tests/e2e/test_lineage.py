@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from probation_evidence import airflow_env, lineage, settings
+from probation_evidence import settings
+from probation_evidence.local import airflow_env
+from probation_evidence.sources import lineage
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
@@ -158,7 +160,7 @@ from airflow.sdk import dag, task
 def lineage_probe():
     @task(retries=0)
     def report_probe() -> str:
-        from probation_evidence import lineage
+        from probation_evidence.sources import lineage
 
         lineage.report(lambda: ([("file", "/probe/source")], [("postgres://probe:5432", "probe.raw.probe_table")]))
         return "reported"
@@ -215,7 +217,7 @@ def _run_probe(probe_home, **variables: str) -> subprocess.CompletedProcess:
     root, env = probe_home
     with settings.environment(**settings.state_folders(root), **variables):
         env = {**env, **lineage.airflow_config()}
-    argv = [sys.executable, "-m", "probation_evidence.dag_runner", "2026-09-30", "lineage_probe"]
+    argv = [sys.executable, "-m", "probation_evidence.local.dag_runner", "2026-09-30", "lineage_probe"]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 

@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from probation_evidence import airflow_env, settings, warehouse
+from probation_evidence import settings
+from probation_evidence.local import airflow_env, embedded
 from probation_evidence.packs.render import filter_script_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.airflow]
@@ -89,7 +90,7 @@ def airflow_ui(pipeline_state, warehouse_url, tmp_path_factory):
     password = secrets.token_urlsafe(18)
     passwords = home / "simple_auth_manager_passwords.json"
     airflow_env.write_secret(passwords, json.dumps({USER: password}))
-    port = warehouse.free_port()
+    port = embedded.free_port()
     env = airflow_env.environment(warehouse_url)
     env.update(
         {

@@ -14,8 +14,10 @@ from datetime import timedelta
 
 import pytest
 
-from probation_evidence import contracts, dbt_runner, demo, ingest, landing, loading, settings
-from probation_evidence.orchestration import FAMILIES
+from probation_evidence import settings
+from probation_evidence.local import dbt_runner, demo
+from probation_evidence.orchestration.defaults import FAMILIES
+from probation_evidence.sources import contracts, ingest, landing, loading
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
@@ -180,7 +182,7 @@ def test_each_publication_is_recorded_hashed_and_frozen(pipeline_state, warehous
     import csv
     import hashlib
 
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
     from probation_evidence.packs.queries import load_pack_context
 
     rows = conn.execute(
@@ -243,7 +245,7 @@ def test_every_source_is_fresh_after_the_demo_run(pipeline_state, warehouse_url,
 def test_a_pack_is_republished_as_a_new_version_on_request_or_when_its_data_changes(
     pipeline_state, warehouse_url, conn, tmp_path
 ):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     inspection_id, provider_id = conn.execute(
         "select inspection_id, provider_id from audit.pack_publications order by inspection_id limit 1"

@@ -21,7 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from probation_evidence import planner_queries, settings
+from probation_evidence import settings
+from probation_evidence.planner import queries as planner_queries
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
@@ -631,9 +632,9 @@ def test_suppressed_values_count_as_none_even_where_the_mart_still_holds_them(pi
 
 # ---------------------------------------------------------------------------------------------- psql
 def _psql() -> str | None:
-    from probation_evidence import warehouse
+    from probation_evidence.local import embedded
 
-    embedded = warehouse._bin_dir() / "psql"
+    embedded = embedded.bin_dir() / "psql"
     return str(embedded) if embedded.exists() else shutil.which("psql")
 
 

@@ -23,11 +23,11 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 
 def run_publish_dag(warehouse_url, packs_dir) -> subprocess.CompletedProcess:
     """`publish_evidence_packs` for the demo's date, as the demo runs it (DAG.test() in one process)."""
-    from probation_evidence import airflow_env
+    from probation_evidence.local import airflow_env
 
     env = airflow_env.environment(warehouse_url)
     env["PACKS_DIR"] = str(packs_dir)
-    command = [sys.executable, "-m", "probation_evidence.dag_runner", settings.DEMO_AS_AT.isoformat()]
+    command = [sys.executable, "-m", "probation_evidence.local.dag_runner", settings.DEMO_AS_AT.isoformat()]
     return subprocess.run(
         [*command, "publish_evidence_packs"], env=env, capture_output=True, text=True, check=False, timeout=600
     )
@@ -92,7 +92,7 @@ def test_the_publish_dag_refuses_while_the_marts_are_building_and_publishes_once
 def queued_transform_run(warehouse_url):
     """A `transform_warehouse` run triggered as an engineer would (`airflow dags trigger`); with no scheduler
     here it stays queued, as a rebuild that is about to start. Its rows are removed afterwards."""
-    from probation_evidence import airflow_env
+    from probation_evidence.local import airflow_env
 
     env = airflow_env.environment(warehouse_url)
     run_id = "test-publish-gate-rebuild"
@@ -110,7 +110,7 @@ def queued_transform_run(warehouse_url):
 
 def latest_publish_task_states() -> dict[str, str]:
     """The task states of the latest publish_evidence_packs run in the metadata database (mapped: any index)."""
-    from probation_evidence import airflow_env
+    from probation_evidence.local import airflow_env
 
     with sqlite3.connect(f"file:{airflow_env.airflow_home() / 'airflow.db'}?mode=ro", uri=True) as db:
         (run_id,) = db.execute(

@@ -466,7 +466,7 @@ def test_suppression_is_flagged_not_silent_and_no_pdu_can_be_worked_out(pipeline
 def test_the_pipeline_login_rebuilds_the_marts_without_being_a_superuser(pipeline_state, warehouse_url, tmp_path):
     """The production set-up: dbt runs as a least-privilege login (SET ROLE warehouse_transformer), and the
     rebuilt marts come back with their grants and row-level security, and the same rows."""
-    from probation_evidence import dbt_runner
+    from probation_evidence.local import dbt_runner
 
     name, password = f"pe_test_pipeline_{SUFFIX}", secrets.token_urlsafe(16)
     warehouse.create_pipeline_login(warehouse_url, name, password)

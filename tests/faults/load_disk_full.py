@@ -33,8 +33,8 @@ def _table(rows: int, text_bytes: int):
     """Staff rows; `text_bytes` of incompressible text in team_code make the file as large as needed."""
     import pyarrow as pa
 
-    from probation_evidence.contracts import STAFFING_STAFF
-    from probation_evidence.registry import pdus_by_region
+    from probation_evidence.reference.registry import pdus_by_region
+    from probation_evidence.sources.contracts import STAFFING_STAFF
 
     rng = random.Random(rows)
     pdu = pdus_by_region()[PROVIDER][0].pdu_code
@@ -53,9 +53,9 @@ def _files(root: Path) -> list[str]:
 
 
 def main() -> None:
-    from probation_evidence import ingest
-    from probation_evidence.contracts import STAFFING_STAFF
-    from probation_evidence.landing import land_table
+    from probation_evidence.sources import ingest
+    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.landing import land_table
 
     root, mode = Path(sys.argv[1]), sys.argv[2]
     url = os.environ["PE_FAULT_WAREHOUSE_URL"]

@@ -15,10 +15,11 @@ from datetime import date
 
 import pytest
 
-from probation_evidence import ingest, settings
-from probation_evidence.connectors.provider_api import SourceError, fetch_entity
-from probation_evidence.contracts import family_contracts
+from probation_evidence import settings
 from probation_evidence.simulator.server import serve
+from probation_evidence.sources import ingest
+from probation_evidence.sources.connectors.provider_api import SourceError, fetch_entity
+from probation_evidence.sources.contracts import family_contracts
 from tests.faults.api_servers import endless_pages_server, resetting_server, trickling_server
 
 FAMILY = "staffing"

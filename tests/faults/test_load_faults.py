@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from probation_evidence import ingest, loading, pgbinary
-from probation_evidence.contracts import STAFFING_STAFF
-from probation_evidence.landing import land_table
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.sources import ingest, loading, pgbinary
+from probation_evidence.sources.contracts import STAFFING_STAFF
+from probation_evidence.sources.landing import land_table
 
 pytestmark = pytest.mark.warehouse
 

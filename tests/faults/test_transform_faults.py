@@ -48,7 +48,7 @@ PASSED = ("passed", "every model built and every dbt test passed")
 
 @dataclass
 class Setup:
-    server: object  # warehouse.EmbeddedWarehouse
+    server: object  # embedded.EmbeddedWarehouse
     root: Path
 
     def url(self):
@@ -56,13 +56,13 @@ class Setup:
         return self.server.start()
 
     def airflow_env(self) -> dict:
-        from probation_evidence import airflow_env
+        from probation_evidence.local import airflow_env
 
         return airflow_env.environment(self.url())
 
     @property
     def airflow_db(self) -> Path:
-        from probation_evidence import airflow_env
+        from probation_evidence.local import airflow_env
 
         return airflow_env.airflow_home() / "airflow.db"
 
@@ -71,14 +71,15 @@ class Setup:
 def setup(tmp_path_factory):
     """An embedded warehouse with one week of one provider loaded, and a migrated Airflow home, under a
     folder of this module's own; the server is stopped afterwards."""
-    from probation_evidence import airflow_env, demo, settings, warehouse
+    from probation_evidence import settings
+    from probation_evidence.local import airflow_env, demo, embedded
 
     root = tmp_path_factory.mktemp("transform-faults")
     with pytest.MonkeyPatch.context() as mp:
         for name, folder in settings.state_folders(root).items():
             mp.setenv(name, folder)
         mp.delenv("WAREHOUSE_URL", raising=False)
-        server = warehouse.EmbeddedWarehouse(root / "warehouse")
+        server = embedded.EmbeddedWarehouse(root / "warehouse")
         try:
             url = server.start()
             _load_one_week(url, root / "landing")
@@ -94,7 +95,8 @@ def _load_one_week(url, root: Path) -> None:
     """Every raw table (as the loader makes them), and one provider's weekly WMT return loaded."""
     import psycopg
 
-    from probation_evidence import contracts, settings, warehouse
+    from probation_evidence import settings, warehouse
+    from probation_evidence.sources import contracts
 
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:
@@ -187,7 +189,8 @@ def test_a_failed_dbt_node_marks_the_marts_failed_naming_it(setup):
     which keeps the run to seconds."""
     import psycopg
 
-    from probation_evidence import contracts, settings
+    from probation_evidence import settings
+    from probation_evidence.sources import contracts
 
     victim = "dbt_build.stg_governance__policies_run"
     url = setup.url()
@@ -222,7 +225,8 @@ def test_a_failed_nodes_retry_runs_that_node_alone_and_clears_a_passing_fault(se
     passing fault clears). The other sensors are recorded as succeeded without running."""
     import psycopg
 
-    from probation_evidence import contracts, settings
+    from probation_evidence import settings
+    from probation_evidence.sources import contracts
 
     victim = "dbt_build.stg_governance__policies_run"
     model = victim.removeprefix("dbt_build.").removesuffix("_run")
@@ -321,7 +325,7 @@ def test_new_weekly_returns_rebuild_only_the_nodes_they_reach_and_equal_a_full_r
     the six nodes downstream of the weekly returns, skips the others, and the marts and incremental models
     then equal a `dbt build --full-refresh` of the same data, row for row. The passed build is the previous
     test's last run (a full one); run alone, this test makes it first."""
-    from probation_evidence import dbt_runner
+    from probation_evidence.local import dbt_runner
     from tests.unit.test_build_plan import WEEKLY_RETURNS_REACH
 
     url = setup.url()
@@ -365,8 +369,8 @@ def _load_week(url, week: date, root: Path) -> None:
     import psycopg
     import pyarrow as pa
 
-    from probation_evidence import contracts, landing, loading
     from probation_evidence.simulator.workload import generate_weekly_caseload
+    from probation_evidence.sources import contracts, landing, loading
 
     contract = contracts.get_contract("workload", "weekly_caseload")
     table = pa.Table.from_pylist(generate_weekly_caseload(7, week, PROVIDER))
@@ -409,8 +413,9 @@ def _restore_governance_policies(context) -> None:
     """A retry callback: the dropped raw table is back, as a transient fault clears between two tries."""
     import psycopg
 
-    from probation_evidence import contracts, settings
-    from probation_evidence.orchestration import warehouse_url
+    from probation_evidence import settings
+    from probation_evidence.orchestration.connections import warehouse_url
+    from probation_evidence.sources import contracts
 
     with psycopg.connect(warehouse_url()) as conn:
         conn.execute(f"set role {settings.LOADER_ROLE}")

@@ -10,7 +10,7 @@ from datetime import date
 import psycopg
 import pytest
 
-from probation_evidence import ingest
+from probation_evidence.sources import ingest
 from tests.privileges import can
 
 pytestmark = pytest.mark.warehouse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence import warehouse
+from probation_evidence.local import embedded
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 
@@ -15,7 +15,7 @@ def test_a_restart_after_sessions_were_ended_keeps_the_port(tmp_path):
     is refused (as happened to the transform fault test)."""
     import psycopg
 
-    server = warehouse.EmbeddedWarehouse(tmp_path / "warehouse")
+    server = embedded.EmbeddedWarehouse(tmp_path / "warehouse")
     try:
         url = server.start()
         session = psycopg.connect(url.url(), autocommit=True)

@@ -12,7 +12,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from probation_evidence import contracts, dbt_runner, landing, loading, warehouse
+from probation_evidence import warehouse
+from probation_evidence.local import dbt_runner
+from probation_evidence.sources import contracts, landing, loading
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from probation_evidence import ingest
 from probation_evidence.simulator.drops import write_drops
+from probation_evidence.sources import ingest
 
 pytestmark = pytest.mark.warehouse
 
@@ -120,8 +120,8 @@ def test_a_provider_whose_task_failed_is_recorded_not_forgotten(warehouse_url, c
 def _staff_table(provider: str, period: date, rows: int):
     import pyarrow as pa
 
-    from probation_evidence.contracts import STAFFING_STAFF
-    from probation_evidence.registry import pdus_by_region
+    from probation_evidence.reference.registry import pdus_by_region
+    from probation_evidence.sources.contracts import STAFFING_STAFF
 
     pdu = pdus_by_region()[provider][0].pdu_code
     values = {
@@ -140,8 +140,8 @@ def test_a_slice_that_fails_to_load_stops_only_itself_and_a_retry_heals(warehous
     and every later slice of the provider was lost with it."""
     import pyarrow as pa
 
-    from probation_evidence.contracts import STAFFING_STAFF
-    from probation_evidence.landing import land_table
+    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.landing import land_table
 
     provider, root = "N58", tmp_path / "landing"
     truncated_p, refused_p, good_p = date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31)

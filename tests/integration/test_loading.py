@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 
 from probation_evidence import settings, warehouse
-from probation_evidence.contracts import STAFFING_STAFF, get_contract
-from probation_evidence.landing import land_table
-from probation_evidence.loading import SchemaDriftError, ensure_raw_table, load_landed_file
+from probation_evidence.sources.contracts import STAFFING_STAFF, get_contract
+from probation_evidence.sources.landing import land_table
+from probation_evidence.sources.loading import SchemaDriftError, ensure_raw_table, load_landed_file
 
 pytestmark = pytest.mark.warehouse
 
@@ -218,7 +218,7 @@ def test_cells_a_reader_flagged_are_quarantined_with_its_reason(conn, landing_ro
 
     import pyarrow.parquet as pq
 
-    from probation_evidence.loading import CELL_PROBLEMS_KEY
+    from probation_evidence.sources.loading import CELL_PROBLEMS_KEY
 
     reason = "formula cell has no cached value"
     period = date(2025, 1, 31)  # a slice of its own

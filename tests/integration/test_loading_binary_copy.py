@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from probation_evidence import contracts
-from probation_evidence.contracts import Contract, Field
-from probation_evidence.landing import land_table
-from probation_evidence.loading import load_landed_file
+from probation_evidence.sources import contracts
+from probation_evidence.sources.contracts import Contract, Field
+from probation_evidence.sources.landing import land_table
+from probation_evidence.sources.loading import load_landed_file
 
 pytestmark = pytest.mark.warehouse
 

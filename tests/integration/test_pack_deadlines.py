@@ -178,7 +178,7 @@ def test_a_missed_run_deadline_reaches_the_webhook_through_airflows_own_path(rec
     from airflow.triggers.callback import CallbackTrigger
     from airflow.utils.session import create_session
 
-    from probation_evidence.alerts import dag_run_deadline
+    from probation_evidence.orchestration.alerts import dag_run_deadline
 
     run = run_check(RUN_DATE)
     receiver.requests.clear()

@@ -19,20 +19,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from probation_evidence import ingest, settings
-from probation_evidence.connectors.provider_api import (
+from probation_evidence import settings
+from probation_evidence.simulator.ict import generate_ict_incidents, generate_remote_access
+from probation_evidence.simulator.server import serve
+from probation_evidence.simulator.staffing import generate_staff
+from probation_evidence.sources import ingest
+from probation_evidence.sources.connectors.provider_api import (
     ApiSchemaDriftError,
     SourceError,
     api_contract,
     entity_columns,
     fetch_entity,
 )
-from probation_evidence.contracts import CONTRACTS
-from probation_evidence.landing import land_table
-from probation_evidence.loading import SchemaDriftError, load_landed_file
-from probation_evidence.simulator.ict import generate_ict_incidents, generate_remote_access
-from probation_evidence.simulator.server import serve
-from probation_evidence.simulator.staffing import generate_staff
+from probation_evidence.sources.contracts import CONTRACTS
+from probation_evidence.sources.landing import land_table
+from probation_evidence.sources.loading import SchemaDriftError, load_landed_file
 
 if TYPE_CHECKING:
     import pyarrow as pa

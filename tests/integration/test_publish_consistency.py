@@ -134,7 +134,8 @@ def inspection(inspection_id: str) -> dict:
 
 @pytest.mark.parametrize("status", ["building", "failed", None])
 def test_nothing_is_published_unless_the_marts_passed_their_tests(url, tmp_path, capsys, status):
-    from probation_evidence import cli, publish
+    from probation_evidence import cli
+    from probation_evidence.packs import publish
 
     set_state(url, status)
     try:
@@ -156,7 +157,7 @@ def test_nothing_is_published_unless_the_marts_passed_their_tests(url, tmp_path,
 
 def test_a_pack_is_read_in_one_repeatable_read_read_only_snapshot(url, tmp_path):
     """A value committed after the pack's first query, before a later one, is not in the pack."""
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     result: dict = {}
 
@@ -209,7 +210,7 @@ def wait_for_lock_waiters(conn, where: str, params: list, count: int) -> None:
 
 
 def test_same_numbers_with_different_html_is_a_new_version_and_recorded_files_never_change(url, tmp_path):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     folder = tmp_path / "INS-NEAR"
     publish.publish_pack(url.url(), inspection("INS-NEAR"), tmp_path)
@@ -249,7 +250,7 @@ def test_same_numbers_with_different_html_is_a_new_version_and_recorded_files_ne
 
 
 def test_two_publishers_of_one_inspection_take_consecutive_versions(url, tmp_path):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     errors: list[BaseException] = []
 
@@ -283,7 +284,7 @@ def test_two_publishers_of_one_inspection_take_consecutive_versions(url, tmp_pat
 
 def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
     """A row naming another provider (comparison, funnel point, peer) is tagged with it, not the pack's."""
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     with psycopg.connect(url.url()) as conn:
         conn.execute(
@@ -315,7 +316,7 @@ def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
 
 
 def test_next_version_for_changed_html_with_the_same_numbers():
-    from probation_evidence.publish import next_version
+    from probation_evidence.packs.publish import next_version
 
     assert next_version((3, "abc", "html-a"), "abc", False, "html-b") == (4, "content changed")
     assert next_version((3, "abc", "html-a"), "abc", False, "html-a") == (3, None)

@@ -89,7 +89,7 @@ def test_tls_settings_of_the_url_reach_libpq_through_the_airflow_connection(ware
 
     import psycopg
 
-    from probation_evidence import orchestration
+    from probation_evidence.orchestration import connections as orchestration
 
     missing = tmp_path / "no-such-root.pem"
     tls = dataclasses.replace(warehouse_url, params=(("sslmode", "verify-full"), ("sslrootcert", str(missing))))
@@ -107,7 +107,7 @@ def test_tls_settings_of_the_url_reach_libpq_through_the_airflow_connection(ware
 def test_dbt_under_cosmos_runs_with_the_session_limits(warehouse_url, monkeypatch, tmp_path):
     """The profile Cosmos maps from the Airflow connection, and the environment it runs dbt with, as the
     transform DAG uses them: the limits reach dbt's own sessions (dbt-postgres has no `options` field)."""
-    from probation_evidence.dbt_profile import WarehouseProfileMapping
+    from probation_evidence.orchestration.dbt_profile import WarehouseProfileMapping
 
     monkeypatch.setenv("WAREHOUSE_STATEMENT_TIMEOUT_SECONDS", "1234")
     monkeypatch.setenv("WAREHOUSE_LOCK_TIMEOUT_SECONDS", "7")

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from openpyxl import Workbook
 
-from probation_evidence import ingest
+from probation_evidence.sources import ingest
 
 pytestmark = pytest.mark.warehouse
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from probation_evidence import airflow_env, settings, stack, warehouse
+from probation_evidence import settings, warehouse
+from probation_evidence.local import airflow_env, stack
 from tests.conftest import TEST_DB
 
 FINISHED = {"success", "failed"}
@@ -142,7 +143,7 @@ def _create_raw_tables(url: warehouse.WarehouseUrl) -> None:
     transform may run after one family has loaded, and dbt builds every source's staging model."""
     import psycopg
 
-    from probation_evidence import contracts
+    from probation_evidence.sources import contracts
 
     with psycopg.connect(url.url()) as conn:
         conn.execute(f"set role {settings.LOADER_ROLE}")

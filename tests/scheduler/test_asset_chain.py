@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from probation_evidence import settings, stack
+from probation_evidence import settings
+from probation_evidence.local import stack
 from tests.scheduler.conftest import FINISHED
 
 #: Beyond the suite's 900 s default: a dbt rebuild under the scheduler is minutes on a busy two-core machine.

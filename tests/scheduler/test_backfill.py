@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from probation_evidence import airflow_env, stack, warehouse
+from probation_evidence import warehouse
+from probation_evidence.local import airflow_env, stack
 
 #: Beyond the suite's 900 s default: a dbt rebuild under the scheduler is minutes on a busy two-core machine.
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.warehouse, pytest.mark.timeout(2400)]

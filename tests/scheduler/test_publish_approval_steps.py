@@ -123,7 +123,7 @@ def test_approval_is_off_unless_asked_for_and_the_dag_param_follows_the_setting(
 
 
 def test_a_staged_version_is_recorded_and_published_only_once_approved(url, clean, tmp_path):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     packs, staging = tmp_path / "packs", tmp_path / "staging"
     staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
@@ -158,7 +158,7 @@ def test_a_staged_version_is_recorded_and_published_only_once_approved(url, clea
 
 
 def test_a_rejected_version_records_nothing_and_its_staged_files_are_removed(url, clean, tmp_path):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     packs, staging = tmp_path / "packs", tmp_path / "staging"
     publish.publish_pack(url.url(), inspection("INS-IN"), packs)  # v1, published without approval
@@ -181,7 +181,7 @@ def test_a_rejected_version_records_nothing_and_its_staged_files_are_removed(url
 
 def test_an_approval_is_refused_when_the_warehouse_changed_since_staging(url, clean, tmp_path):
     """What was approved is what is recorded, or nothing: the pack is read again at record time."""
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     packs, staging = tmp_path / "packs", tmp_path / "staging"
     staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
@@ -203,7 +203,7 @@ def test_an_approval_is_refused_when_the_warehouse_changed_since_staging(url, cl
 
 
 def test_an_approval_is_refused_while_the_marts_are_not_a_tested_build(url, clean, tmp_path):
-    from probation_evidence import publish
+    from probation_evidence.packs import publish
 
     packs, staging = tmp_path / "packs", tmp_path / "staging"
     staged = publish.stage_pack(url.url(), inspection("INS-NEAR"), packs, staging)
@@ -226,7 +226,7 @@ class AirflowApi:
     """An Airflow api-server process on a free port, sharing the test's Airflow metadata database."""
 
     def __init__(self, env: dict[str, str], log: Path):
-        from probation_evidence.stack import free_port
+        from probation_evidence.local.stack import free_port
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -292,7 +292,7 @@ def pending_approvals(api: AirflowApi, runner: subprocess.Popen, log: Path, coun
 
 @pytest.mark.airflow
 def test_a_dag_run_with_approval_on_records_only_what_a_planner_approves_through_the_api(url, clean, tmp_path):
-    from probation_evidence import airflow_env
+    from probation_evidence.local import airflow_env
 
     packs, staging = tmp_path / "state" / "packs", tmp_path / "staging"
     user, password = "planner", secrets.token_urlsafe(16)
@@ -318,7 +318,7 @@ def test_a_dag_run_with_approval_on_records_only_what_a_planner_approves_through
     runner = None
     try:
         api.wait_healthy(user, password)
-        command = [sys.executable, "-m", "probation_evidence.dag_runner", AS_AT.isoformat(), DAG_ID]
+        command = [sys.executable, "-m", "probation_evidence.local.dag_runner", AS_AT.isoformat(), DAG_ID]
         runner = subprocess.Popen(command, env=env, stdout=run_log.open("wb"), stderr=subprocess.STDOUT)
 
         waiting = {detail["subject"].split()[3]: detail for detail in pending_approvals(api, runner, run_log, 2)}

@@ -104,7 +104,8 @@ def test_rerun_one_provider_replay_the_run_then_a_failed_slice(airflow_stack, tr
 def test_status_names_every_running_service(airflow_stack, capsys):
     import re
 
-    from probation_evidence import cli, stack
+    from probation_evidence import cli
+    from probation_evidence.local import stack
 
     assert cli.main(["airflow", "status"]) == 0
     out = capsys.readouterr().out

@@ -14,7 +14,8 @@ import secrets
 
 import pytest
 
-from probation_evidence import airflow_env, settings, stack
+from probation_evidence import settings
+from probation_evidence.local import airflow_env, stack
 from probation_evidence.simulator.server import serve
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.warehouse, pytest.mark.timeout(1200)]

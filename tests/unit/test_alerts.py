@@ -19,8 +19,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from probation_evidence import alerts
-from probation_evidence.alerts import AlertNotifier
+from probation_evidence.orchestration import alerts
+from probation_evidence.orchestration.alerts import AlertNotifier
 
 
 @dataclass
@@ -122,7 +122,7 @@ def notify_in_thread(notifier, context) -> threading.Thread:
 
 
 def test_a_failed_task_posts_its_alert_as_json_and_logs_it(webhook, caplog):
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     AlertNotifier("task")(task_context(RuntimeError("provider N07 answered 503 five times")))
 
     [request] = webhook.requests
@@ -169,7 +169,7 @@ def test_no_secret_reaches_the_alert_or_the_log(webhook, caplog):
         " token: abc.def.ghi; Authorization: Bearer eyJhbGciOi.payload.sig; conn-password-7d1e0b;"
         " hook-token-5f2c9a"
     )
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     AlertNotifier("task")(task_context(error))
 
     [body] = webhook.bodies()
@@ -191,7 +191,7 @@ def test_no_secret_reaches_the_alert_or_the_log(webhook, caplog):
 
 def test_without_a_webhook_the_alert_is_logged_only(monkeypatch, receiver, caplog):
     monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     AlertNotifier("task")(task_context(ValueError("bad")))
     assert receiver.requests == []
     messages = [r.getMessage() for r in caplog.records]
@@ -201,7 +201,7 @@ def test_without_a_webhook_the_alert_is_logged_only(monkeypatch, receiver, caplo
 
 def test_a_webhook_that_refuses_connections_is_logged_and_the_task_goes_on(monkeypatch, caplog):
     monkeypatch.setenv("ALERT_WEBHOOK_URL", refused_url())
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     worker = notify_in_thread(AlertNotifier("task"), task_context(RuntimeError("boom")))
     assert not worker.is_alive()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -213,7 +213,7 @@ def test_a_webhook_that_refuses_connections_is_logged_and_the_task_goes_on(monke
 
 def test_a_slow_webhook_is_given_up_on_and_logged(webhook, caplog):
     webhook.hold.set()  # the receiver takes the request and does not answer
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     worker = notify_in_thread(AlertNotifier("task"), task_context(RuntimeError("boom")))
     assert not worker.is_alive(), "the notifier returned although the webhook never answered"
     assert len(webhook.requests) == 1
@@ -223,7 +223,7 @@ def test_a_slow_webhook_is_given_up_on_and_logged(webhook, caplog):
 
 def test_a_webhook_that_errs_is_logged_with_its_status(webhook, caplog):
     webhook.status = 500
-    caplog.set_level(logging.INFO, logger="probation_evidence.alerts")
+    caplog.set_level(logging.INFO, logger="probation_evidence.orchestration.alerts")
     AlertNotifier("task")(task_context(RuntimeError("boom")))
     assert len(webhook.requests) == 1
     assert any("answered HTTP 500" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
@@ -284,7 +284,7 @@ def test_the_deadline_callback_posts_when_a_run_overruns(webhook):
     from airflow.models.callback import CallbackState
 
     deadline = alerts.dag_run_deadline(minutes=90)
-    assert deadline.callback.path == "probation_evidence.alerts.alert_dag_run_deadline_missed"
+    assert deadline.callback.path == "probation_evidence.orchestration.alerts.alert_dag_run_deadline_missed"
     assert deadline.interval.total_seconds() == 90 * 60
 
     events = run_callback_trigger(deadline.callback.path, {**deadline.callback.kwargs, "context": deadline_context()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence import build_plan
+from probation_evidence.orchestration import build_plan
 
 
 def _manifest() -> dict:

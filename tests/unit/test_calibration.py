@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence.calibration import combine, render_combined_markdown, score, weighted_kappa
+from probation_evidence.local.calibration import combine, render_combined_markdown, score, weighted_kappa
 
 
 def test_perfect_agreement_has_kappa_one():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from probation_evidence.contracts import CONTRACTS, normalise_header
-from probation_evidence.contracts.base import KINDS
-from probation_evidence.periods import LOOKBACK
+from probation_evidence.reference.periods import LOOKBACK
+from probation_evidence.sources.contracts import CONTRACTS, normalise_header
+from probation_evidence.sources.contracts.base import KINDS
 
 ALL = sorted(CONTRACTS.values(), key=lambda c: (c.source, c.entity))
 IDS = [f"{c.source}.{c.entity}" for c in ALL]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from probation_evidence import dbt_runner
+from probation_evidence.local import dbt_runner
 
 PACKAGE = "probation_evidence"
 NAME_PATTERNS = {

@@ -431,9 +431,9 @@ def server_arguments():
 
 
 def test_simulator_serves_where_the_api_connections_point():
-    from probation_evidence import ingest
-    from probation_evidence.contracts import families
     from probation_evidence.simulator import server
+    from probation_evidence.sources import ingest
+    from probation_evidence.sources.contracts import families
 
     args = server_arguments()
     # Inside its container the simulator must listen on the compose network, not on loopback.
@@ -617,7 +617,7 @@ def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
 def test_every_airflow_daemon_registers_the_projects_lineage_extractors():
     """The compose file cannot import the list, so it repeats it: it must stay the one the local runs use,
     or a deployment's dbt lineage loses its physical source names or its per-model edges."""
-    from probation_evidence import lineage
+    from probation_evidence.sources import lineage
 
     for name in AIRFLOW_DAEMONS:
         assert environment(name).get("AIRFLOW__OPENLINEAGE__EXTRACTORS") == lineage.EXTRACTORS, name

@@ -15,9 +15,14 @@ import pytest
 from openpyxl import Workbook
 
 from probation_evidence import settings
-from probation_evidence.connectors.file_drop import CELL_PROBLEMS_KEY, FileDropError, iter_drop_batches, read_drop_file
-from probation_evidence.contracts import get_contract
-from probation_evidence.loading import SchemaDriftError, check_schema
+from probation_evidence.sources.connectors.file_drop import (
+    CELL_PROBLEMS_KEY,
+    FileDropError,
+    iter_drop_batches,
+    read_drop_file,
+)
+from probation_evidence.sources.contracts import get_contract
+from probation_evidence.sources.loading import SchemaDriftError, check_schema
 
 COMPLAINTS = get_contract("feedback", "complaints")
 BOARDS = get_contract("governance", "board_meetings")

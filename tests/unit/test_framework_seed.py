@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from probation_evidence import framework
+from probation_evidence.reference import framework
 
 RATINGS = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
 
@@ -29,9 +29,9 @@ def test_committed_seeds_equal_freshly_generated(tmp_path):
     framework.write_seeds(tmp_path)
     for name in framework.render_seeds():
         committed = framework.DEFAULT_SEED_DIR / name
-        assert committed.is_file(), f"{name} missing: run python -m probation_evidence.framework"
+        assert committed.is_file(), f"{name} missing: run python -m probation_evidence.reference.framework"
         assert committed.read_bytes() == (tmp_path / name).read_bytes(), (
-            f"{name} is stale: run python -m probation_evidence.framework"
+            f"{name} is stale: run python -m probation_evidence.reference.framework"
         )
     assert framework.main(["--check"]) == 0
 

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from probation_evidence import periods, settings
+from probation_evidence import settings
+from probation_evidence.reference import periods
 
 AS_AT = date(2026, 9, 30)
 
@@ -45,8 +46,8 @@ def test_a_setting_that_is_not_a_whole_number_of_years_is_refused_by_name(monkey
 def test_the_simulated_providers_and_the_ingest_agree_on_the_years_of_history(monkeypatch, tmp_path):
     """The national demo's year (and the scale benchmark's years): the providers drop a file for every period
     of the years asked for, and the ingest expects exactly those slices, so none is missing or unexpected."""
-    from probation_evidence import ingest
     from probation_evidence.simulator.drops import write_drops
+    from probation_evidence.sources import ingest
 
     monkeypatch.setenv(settings.HISTORY_YEARS_ENV, "2")
     records = write_drops(tmp_path / "drops", seed=7, as_at=AS_AT, providers=["N07"])

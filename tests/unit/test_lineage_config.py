@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from probation_evidence import dbt_runner, lineage, settings
-from probation_evidence.contracts import CONTRACTS
+from probation_evidence import settings
+from probation_evidence.local import dbt_runner
+from probation_evidence.sources import lineage
+from probation_evidence.sources.contracts import CONTRACTS
 
 API_KEY = "ol-key-must-never-be-logged-3f9a"
 
@@ -38,8 +40,8 @@ def test_events_go_to_a_file_under_the_state_folder_by_default(no_lineage_env):
     assert airflow["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "probation-evidence"
     assert json.loads(airflow["AIRFLOW__OPENLINEAGE__TRANSPORT"]) == config
     assert airflow["AIRFLOW__OPENLINEAGE__EXTRACTORS"].split(";") == [
-        "probation_evidence.lineage_extractors.DbtSourceTablesExtractor",
-        "probation_evidence.lineage_extractors.DbtWatcherNodeExtractor",
+        "probation_evidence.sources.lineage_extractors.DbtSourceTablesExtractor",
+        "probation_evidence.sources.lineage_extractors.DbtWatcherNodeExtractor",
     ]
     assert airflow["AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD"] == "True"
 
@@ -150,7 +152,7 @@ def test_reporting_outside_a_running_task_or_with_a_broken_computation_never_rai
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = records.append
-    logger = logging.getLogger("probation_evidence.lineage")
+    logger = logging.getLogger("probation_evidence.sources.lineage")
     logger.addHandler(handler)
     try:
         assert lineage.report(lambda: ([("file", "/in")], [("file", "/out")])) is None  # no task is running
@@ -174,7 +176,7 @@ def manifest(tmp_path_factory):
 
 def test_every_raw_table_the_loader_writes_is_the_physical_name_of_a_dbt_source(manifest):
     """What the extractor renames a source to is the table load_lineage names as a load's output."""
-    from probation_evidence.lineage_extractors import physical_name, source_table_renames
+    from probation_evidence.sources.lineage_extractors import physical_name, source_table_renames
 
     renames = source_table_renames(manifest)
     raw_sources = {s["name"]: s for s in manifest["sources"].values() if s["schema"] == "raw"}
@@ -190,7 +192,7 @@ def test_every_raw_table_the_loader_writes_is_the_physical_name_of_a_dbt_source(
 def test_renaming_leaves_models_and_other_namespaces_alone_and_is_idempotent(manifest):
     from openlineage.client.event_v2 import InputDataset, OutputDataset
 
-    from probation_evidence.lineage_extractors import OperatorLineage, rename_sources, source_table_renames
+    from probation_evidence.sources.lineage_extractors import OperatorLineage, rename_sources, source_table_renames
 
     renames = source_table_renames(manifest)
     found = OperatorLineage(
@@ -209,7 +211,7 @@ def test_renaming_leaves_models_and_other_namespaces_alone_and_is_idempotent(man
 
 def test_a_watcher_nodes_lineage_is_its_manifest_dependencies_by_physical_name(manifest):
     """A sensor's job reads what its node depends on (sources by physical table) and writes its relation."""
-    from probation_evidence.lineage_extractors import node_relations
+    from probation_evidence.sources.lineage_extractors import node_relations
 
     inputs, outputs = node_relations(manifest, "model.probation_evidence.stg_staffing__establishment")
     assert inputs == [("raw", "staffing_establishment")]
@@ -224,7 +226,7 @@ def test_a_watcher_nodes_lineage_is_its_manifest_dependencies_by_physical_name(m
 
 
 def test_an_ephemeral_models_inputs_stand_in_for_it():
-    from probation_evidence.lineage_extractors import node_relations
+    from probation_evidence.sources.lineage_extractors import node_relations
 
     def model(name, deps, materialized="table"):
         return {"resource_type": "model", "schema": "s", "name": name, "config": {"materialized": materialized},

@@ -9,8 +9,8 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException
 
-from probation_evidence.orchestration import run_date, skip_while_rebuilding
-from probation_evidence.publish import MartsNotPublishable
+from probation_evidence.orchestration.defaults import run_date, skip_while_rebuilding
+from probation_evidence.packs.publish import MartsNotPublishable
 
 
 def test_a_scheduled_run_is_for_its_logical_date():

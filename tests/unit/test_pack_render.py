@@ -383,7 +383,7 @@ def test_the_csv_defuses_spreadsheet_formulas_and_is_deterministic():
     ],
 )
 def test_a_new_pack_version_only_for_a_first_publication_changed_data_or_a_request(latest, republish, expected):
-    from probation_evidence.publish import next_version
+    from probation_evidence.packs.publish import next_version
 
     assert next_version(latest, "abc", republish) == expected
 

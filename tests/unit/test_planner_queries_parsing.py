@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from probation_evidence import cli, planner_queries
-from probation_evidence.planner_queries import QueryFileError, QueryParameterError
+from probation_evidence import cli
+from probation_evidence.planner import queries as planner_queries
+from probation_evidence.planner.queries import QueryFileError, QueryParameterError
 
 GOOD = """\
 -- question: Which providers are furthest from national

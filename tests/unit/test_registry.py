@@ -3,7 +3,7 @@
 import re
 from importlib import resources
 
-from probation_evidence.registry import Pdu, load_pdus, load_regions, pdus_by_region
+from probation_evidence.reference.registry import Pdu, load_pdus, load_regions, pdus_by_region
 
 EXPECTED_REGIONS = {
     "N03": "Wales",

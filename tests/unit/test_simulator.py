@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from probation_evidence.registry import load_regions, pdus_by_region
+from probation_evidence.reference.registry import load_regions, pdus_by_region
 from probation_evidence.simulator.staffing import (
     generate_establishment,
     generate_staff,

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from probation_evidence.contracts import CONTRACTS
-from probation_evidence.contracts.workload import NOMINAL_TARGET_POINTS
-from probation_evidence.loading import validate_batch
-from probation_evidence.registry import load_regions
+from probation_evidence.reference.registry import load_regions
 from probation_evidence.simulator import ict, staffing, workload
 from probation_evidence.simulator.truth import BANDS, provider_bands
+from probation_evidence.sources.contracts import CONTRACTS
+from probation_evidence.sources.contracts.workload import NOMINAL_TARGET_POINTS
+from probation_evidence.sources.loading import validate_batch
 
 SEED = 20260930
 AS_AT = date(2026, 9, 30)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from probation_evidence import settings, source_docs
-from probation_evidence.contracts import CONTRACTS
+from probation_evidence import settings
+from probation_evidence.sources import source_docs
+from probation_evidence.sources.contracts import CONTRACTS
 
 
 def test_committed_sources_doc_matches_the_contracts():
     committed = (settings.project_root() / "docs" / "sources.md").read_text()
-    assert committed == source_docs.render(), "run: python -m probation_evidence.source_docs"
+    assert committed == source_docs.render(), "run: python -m probation_evidence.sources.source_docs"
 
 
 def test_every_entity_and_field_is_documented():

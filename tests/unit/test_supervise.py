@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from probation_evidence.supervise import supervise
+from probation_evidence.local.supervise import supervise
 
 #: A service that fails on its first start (as the scheduler does on a StaleDataError) and then runs.
 FLAKY = """
@@ -25,7 +25,7 @@ time.sleep(60)
 def test_a_service_that_dies_is_started_again_and_stops_without_a_restart_when_told(tmp_path):
     marker = tmp_path / "starts"
     wrapper = subprocess.Popen(
-        [sys.executable, "-m", "probation_evidence.supervise", "--", sys.executable, "-c", FLAKY, str(marker)],
+        [sys.executable, "-m", "probation_evidence.local.supervise", "--", sys.executable, "-c", FLAKY, str(marker)],
         stdout=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -54,7 +54,7 @@ def test_a_clean_exit_is_not_restarted_and_too_many_failures_give_up(tmp_path):
 
 
 def _session(sid: int) -> list[int]:
-    from probation_evidence.stack import _session as members
+    from probation_evidence.local.stack import _session as members
 
     return members(sid)
 

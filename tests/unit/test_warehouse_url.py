@@ -77,7 +77,7 @@ def airflow_connection(monkeypatch, tmp_path):
     """The warehouse connection as a task sees it, from the environment the local Airflow runs in."""
     from airflow.sdk import Connection
 
-    from probation_evidence import airflow_env
+    from probation_evidence.local import airflow_env
 
     with settings.environment(**settings.state_folders(tmp_path)):
         env = airflow_env.environment(WarehouseUrl.parse(URL))
@@ -92,7 +92,7 @@ def test_the_airflow_connection_carries_the_query_parameters_as_extras(monkeypat
 
 
 def test_tasks_rebuild_the_url_with_the_query_parameters_and_limits(monkeypatch, tmp_path):
-    from probation_evidence import orchestration
+    from probation_evidence.orchestration import connections as orchestration
 
     airflow_connection(monkeypatch, tmp_path)
     libpq = conninfo_to_dict(orchestration.warehouse_url())
@@ -107,7 +107,7 @@ def test_tasks_rebuild_the_url_with_the_query_parameters_and_limits(monkeypatch,
 def test_extras_that_are_not_libpq_parameters_are_not_passed_to_libpq(monkeypatch):
     from airflow.sdk import Connection
 
-    from probation_evidence import orchestration
+    from probation_evidence.orchestration import connections as orchestration
 
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", "postgres://u:p@h:5432/db?sslmode=require&cursor=dictcursor")
     libpq = conninfo_to_dict(orchestration.connection_url(Connection.get(settings.WAREHOUSE_CONN_ID)))
@@ -116,7 +116,7 @@ def test_extras_that_are_not_libpq_parameters_are_not_passed_to_libpq(monkeypatc
 
 # ---------------------------------------------------------------------------------------------- dbt
 def test_the_cosmos_profile_carries_tls_and_dbt_gets_the_limits_through_libpq(monkeypatch, tmp_path):
-    from probation_evidence.dbt_profile import WarehouseProfileMapping
+    from probation_evidence.orchestration.dbt_profile import WarehouseProfileMapping
 
     airflow_connection(monkeypatch, tmp_path)
     mapping = WarehouseProfileMapping(conn_id=settings.WAREHOUSE_CONN_ID, profile_args={"schema": "staging"})
@@ -129,7 +129,7 @@ def test_the_cosmos_profile_carries_tls_and_dbt_gets_the_limits_through_libpq(mo
 
 
 def test_dbt_runner_gives_dbt_the_query_parameters_and_limits():
-    from probation_evidence.dbt_runner import dbt_environment
+    from probation_evidence.local.dbt_runner import dbt_environment
 
     env = dbt_environment(WarehouseUrl.parse(URL))
     libpq = {

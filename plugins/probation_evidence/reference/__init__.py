@@ -1,1 +1,2 @@
-"""Reference data shipped with the package: regions, PDUs and the rating framework text."""
+"""Reference facts every stage shares: regions and PDUs, the rating framework's text, the inspection programme,
+and the reporting calendar."""

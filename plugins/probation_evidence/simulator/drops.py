@@ -30,12 +30,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from random import Random
 
-from probation_evidence.connectors.file_drop import format_number
-from probation_evidence.contracts import Contract, get_contract
-from probation_evidence.periods import expected_periods
-from probation_evidence.registry import load_regions, pdus_by_region
+from probation_evidence.reference.periods import expected_periods
+from probation_evidence.reference.registry import load_regions, pdus_by_region
 from probation_evidence.simulator.catalogue import file_drops
 from probation_evidence.simulator.rng import seeded_rng
+from probation_evidence.sources.connectors.file_drop import format_number
+from probation_evidence.sources.contracts import Contract, get_contract
 
 MISSING_SHARE = 0.03
 LATE_SHARE = 0.10

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from random import Random
 
-from probation_evidence.contracts.feedback import COMPLAINT_CATEGORIES, POP_QUESTIONS, STAFF_QUESTIONS
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.staffing import SIZE_SCALE, generate_staff
 from probation_evidence.simulator.truth import provider_bands
+from probation_evidence.sources.contracts.feedback import COMPLAINT_CATEGORIES, POP_QUESTIONS, STAFF_QUESTIONS
 
 #: Share agreeing (4 or 5) with a favourable statement, by band.
 AGREE_BY_BAND = {"Outstanding": 0.78, "Good": 0.64, "Requires improvement": 0.50, "Inadequate": 0.36}

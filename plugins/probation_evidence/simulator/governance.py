@@ -13,11 +13,11 @@ import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from probation_evidence.contracts.governance import ACTION_ORIGINS, BOARDS
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import provider_bands
+from probation_evidence.sources.contracts.governance import ACTION_ORIGINS, BOARDS
 
 REVIEW_LATE = {"Outstanding": 0.05, "Good": 0.15, "Requires improvement": 0.35, "Inadequate": 0.6}
 SITE_ACCESSIBLE = {"Outstanding": 0.97, "Good": 0.9, "Requires improvement": 0.78, "Inadequate": 0.6}

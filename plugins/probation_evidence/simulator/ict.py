@@ -14,12 +14,12 @@ import functools
 import math
 from datetime import UTC, date, datetime, time, timedelta
 
-from probation_evidence.contracts.ict import INCIDENT_SYSTEMS, MI_REPORTS, SYSTEMS
-from probation_evidence.periods import expected_periods
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.periods import expected_periods
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.staffing import _provider_posts, people_in_post, unit_draws
 from probation_evidence.simulator.truth import provider_bands
+from probation_evidence.sources.contracts.ict import INCIDENT_SYSTEMS, MI_REPORTS, SYSTEMS
 
 _LOOKBACK_DAYS = 365
 _MINUTES_PER_DAY = 1440

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from probation_evidence.registry import load_regions
+from probation_evidence.reference.registry import load_regions
 from probation_evidence.simulator.catalogue import api_entities
 from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import write_truth

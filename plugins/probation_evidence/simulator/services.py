@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import provider_bands

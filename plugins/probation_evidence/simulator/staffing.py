@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from random import Random
 
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.truth import provider_bands
 

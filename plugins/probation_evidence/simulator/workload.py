@@ -17,11 +17,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from probation_evidence.contracts.workload import FULL_TIME_HOURS, NOMINAL_TARGET_POINTS
-from probation_evidence.registry import pdus_by_region
+from probation_evidence.reference.registry import pdus_by_region
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
 from probation_evidence.simulator.staffing import Person, people_in_window, unit_draws
 from probation_evidence.simulator.truth import provider_bands
+from probation_evidence.sources.contracts.workload import FULL_TIME_HOURS, NOMINAL_TARGET_POINTS
 
 CASE_HOLDING_GRADES = ("PO", "PSO", "PQiP")
 _EPOCH_SUNDAY = date(2000, 1, 2)

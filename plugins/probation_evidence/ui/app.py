@@ -106,7 +106,7 @@ def _html(body: str, status_code: int = 200, policy: str = _PAGE_POLICY) -> HTML
 
 def _publications() -> tuple[list[dict] | None, str | None]:
     """The warehouse's record of publications, or (None, why not) when it cannot be read."""
-    from probation_evidence import orchestration
+    from probation_evidence.orchestration import connections as orchestration
 
     try:
         return catalogue.read_publications(orchestration.warehouse_url()), None
