@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.resources
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,3 +246,9 @@ def bootstrap(url: WarehouseUrl) -> list[str]:
             conn.execute(path.read_text())
             applied.append(path.name)
     return applied
+
+
+def read_sql(package: str, name: str) -> str:
+    """The text of `sql/<name>.sql` inside a package of this project (`probation_evidence.sources`, ...): the
+    pipeline's statements live in .sql files, where sqlfluff lints them, not in Python strings."""
+    return importlib.resources.files(package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
