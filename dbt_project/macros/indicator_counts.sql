@@ -63,9 +63,48 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Key of a long-format count row: indicator|provider|PDU or 'ALL'|period. -#}
-{% macro indicator_count_id() -%}
-    indicator_id || '|' || provider_id || '|' || coalesce(pdu_code, 'ALL') || '|' || to_char(period_end_date, 'YYYY-MM-DD')
+{#-
+    Key of a row at the indicator grain (provider, PDU or none, period, indicator), the one format of every
+    model at that grain (int_*_indicators_counted and int_indicator_counts_unioned.indicator_count_id,
+    fct_indicator_values.indicator_value_id, fct_indicator_peer_comparison.indicator_peer_comparison_id):
+    provider|period|indicator on provider rows, provider|PDU|period|indicator on PDU rows, the period as
+    YYYY-MM-DD. prefix qualifies the columns; by_pdu=false for a relation of provider rows only (no pdu_code).
+-#}
+{% macro indicator_grain_key(prefix='', by_pdu=true) -%}
+    {%- set provider_key -%}
+        {{ prefix }}provider_id || '|' || to_char({{ prefix }}period_end_date, 'YYYY-MM-DD') || '|' || {{ prefix }}indicator_id
+    {%- endset -%}
+    {%- if by_pdu -%}
+        case
+            when {{ prefix }}pdu_code is null then {{ provider_key }}
+            else {{ prefix }}provider_id || '|' || {{ prefix }}pdu_code
+                || '|' || to_char({{ prefix }}period_end_date, 'YYYY-MM-DD') || '|' || {{ prefix }}indicator_id
+        end
+    {%- else -%}
+        {{ provider_key }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The last step of every family's counted model (int_<family>_indicators_counted): the counts of
+    relation keyed at the indicator grain, in the column order int_indicator_counts_unioned unions them
+    in. where, when given, keeps only the rows it holds (the incremental workload model's weeks).
+-#}
+{% macro indicator_counts_keyed(relation='counted', where=none) -%}
+    select
+        {{ indicator_grain_key() }} as indicator_count_id,
+        indicator_id,
+        provider_id,
+        pdu_code,
+        period_end_date,
+        numerator,
+        denominator,
+        source_batch_ids,
+        {{ indicator_uncertainty_columns() }}
+    from {{ relation }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- The uncertainty columns every long-format count relation carries, in order (see indicator_counts). -#}

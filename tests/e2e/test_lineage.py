@@ -6,6 +6,7 @@ fails or cannot be reached never fails a task (a one-task DAG run through Airflo
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import subprocess
@@ -26,6 +27,8 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.airflow, pytest.mark.slow]
 #: PO vacancy rate: from the staffing API's establishment and staff entities (indicator_catalogue).
 INDICATOR = "S01"
 DBT = "transform_warehouse.dbt_build"
+#: The steps between the unioned counts and the indicator-values mart, in order.
+STEPS = ("measured", "disclosure_checked", "compared", "trended")
 
 
 def read_events(path: Path) -> list[dict]:
@@ -89,7 +92,6 @@ def test_one_indicators_lineage_runs_from_the_provider_api_to_the_mart(run_linea
     raw = (namespace, f"{database}.raw.staffing_establishment")
     staging = (namespace, f"{database}.staging.stg_staffing__establishment")
     intermediate = (namespace, f"{database}.intermediate.int_staffing_indicators_counted")
-    unioned = (namespace, f"{database}.intermediate.int_indicator_counts_unioned")
     mart = (namespace, f"{database}.marts.fct_indicator_values")
     landing = lineage.landing_dataset("staffing", "establishment")
 
@@ -104,13 +106,16 @@ def test_one_indicators_lineage_runs_from_the_provider_api_to_the_mart(run_linea
     run_lineage.hop(
         intermediate, f"{DBT}.int_staffing_indicators_counted_run", f"{DBT}.int_indicator_counts_unioned_run"
     )
-    run_lineage.hop(unioned, f"{DBT}.int_indicator_counts_unioned_run", f"{DBT}.fct_indicator_values_run")
+    steps = ["int_indicator_counts_unioned", *(f"int_indicator_values_{s}" for s in STEPS), "fct_indicator_values"]
+    for upstream, downstream in itertools.pairwise(steps):
+        run_lineage.hop(
+            (namespace, f"{database}.intermediate.{upstream}"), f"{DBT}.{upstream}_run", f"{DBT}.{downstream}_run"
+        )
     assert mart in run_lineage.outputs[f"{DBT}.fct_indicator_values_run"]
     assert run_lineage.producers(raw) == {load}, "only the staffing load writes the raw table"
 
     chain = [extract, load, *(f"{DBT}.{m}_run" for m in (
-        "stg_staffing__establishment", "int_staffing_indicators_counted", "int_indicator_counts_unioned",
-        "fct_indicator_values"))]  # fmt: skip
+        "stg_staffing__establishment", "int_staffing_indicators_counted", *steps))]  # fmt: skip
     for job in chain:
         runs = run_lineage.runs(job)
         assert runs, f"no events for {job}"

@@ -1,4 +1,4 @@
-"""What a transform run rebuilds (build_plan.py): the nodes changed sources reach, or everything."""
+"""What a transform run rebuilds (orchestration/build_plan.py): the nodes changed sources reach, or everything."""
 
 from __future__ import annotations
 
@@ -37,8 +37,13 @@ def _manifest() -> dict:
 #: The seeds and models downstream of the weekly returns (and of the load audit, which every load changes).
 WEEKLY_RETURNS_REACH = {
     "stg_workload__weekly_caseload",
+    "stg_audit__load_batches",
     "int_workload_indicators_counted",
     "int_indicator_counts_unioned",
+    "int_indicator_values_measured",
+    "int_indicator_values_disclosure_checked",
+    "int_indicator_values_compared",
+    "int_indicator_values_trended",
     "fct_indicator_values",
     "fct_characteristic_evidence",
     "fct_standard_indicative_ratings",

@@ -218,7 +218,7 @@ def test_a_watcher_nodes_lineage_is_its_manifest_dependencies_by_physical_name(m
     assert outputs == [("staging", "stg_staffing__establishment")]
     mart = manifest["nodes"]["model.probation_evidence.fct_indicator_values"]
     inputs, outputs = node_relations(manifest, mart["unique_id"])
-    assert ("intermediate", "int_indicator_counts_unioned") in inputs
+    assert ("intermediate", "int_indicator_values_trended") in inputs
     assert len(inputs) == len(mart["depends_on"]["nodes"]), "one input per upstream relation, none lost"
     assert outputs == [("marts", "fct_indicator_values")]
     seed = next(n for n in manifest["nodes"].values() if n["resource_type"] == "seed")

@@ -1,5 +1,5 @@
--- All indicators' long-format counts in one relation, with a data-quality flag from
--- audit.submissions: has_late_or_missing_data is true when any submission the indicator reads
+-- All indicators' long-format counts in one relation, with a data-quality flag from audit.submissions
+-- (stg_audit__submissions): has_late_or_missing_data is true when any submission the indicator reads
 -- (indicator_catalogue.source_entities) for that provider and period was late, missing or failed.
 -- A provider-level row with null counts is added for each missing or failed submission that left
 -- an indicator without a value, so missing evidence shows as a row rather than a gap.
@@ -36,7 +36,7 @@ indicator_catalogue as (
 ),
 
 submissions as (
-    select * from {{ source('audit', 'submissions') }}
+    select * from {{ ref('stg_audit__submissions') }}
 ),
 
 unioned as (
@@ -122,7 +122,7 @@ completed as (
 
 completed_keyed as (
     select
-        {{ indicator_count_id() }} as indicator_count_id,
+        {{ indicator_grain_key() }} as indicator_count_id,
         *
     from completed
 ),

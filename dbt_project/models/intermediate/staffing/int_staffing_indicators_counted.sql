@@ -268,17 +268,7 @@ counted as (
 ),
 
 final as (
-    select
-        {{ indicator_count_id() }} as indicator_count_id,
-        indicator_id,
-        provider_id,
-        pdu_code,
-        period_end_date,
-        numerator,
-        denominator,
-        source_batch_ids,
-        {{ indicator_uncertainty_columns() }}
-    from counted
+    {{ indicator_counts_keyed('counted') }}
 )
 
 select * from final

@@ -27,7 +27,7 @@
             "delete from {{ this }} as counted
             where exists (
                 select from unnest(string_to_array(counted.source_batch_ids, ',')) as listed (batch_id)
-                left join {{ source('audit', 'load_batches') }} as load_batches
+                left join {{ ref('stg_audit__load_batches') }} as load_batches
                     on listed.batch_id = load_batches.batch_id
                 where load_batches.batch_id is null
             )",
@@ -44,7 +44,7 @@ weekly_caseload as (
 {% if is_incremental() %}
 
     load_batches as (
-        select * from {{ source('audit', 'load_batches') }}
+        select * from {{ ref('stg_audit__load_batches') }}
     ),
 
     counted_batches as (
@@ -148,25 +148,12 @@ counted as (
 ),
 
 final as (
-    select
-        {{ indicator_count_id() }} as indicator_count_id,
-        indicator_id,
-        provider_id,
-        pdu_code,
-        period_end_date,
-        numerator,
-        denominator,
-        source_batch_ids,
-        {{ indicator_uncertainty_columns() }}
-    from counted
-    {% if is_incremental() -%}
-        where
-            (provider_id, period_end_date) in (
-                select
-                    weeks_to_rebuild.provider_id,
-                    weeks_to_rebuild.week_ending_date
-                from weeks_to_rebuild
-            )
+    {%- if is_incremental() %}
+        {{ indicator_counts_keyed('counted', where="(provider_id, period_end_date) in (
+                select weeks_to_rebuild.provider_id, weeks_to_rebuild.week_ending_date from weeks_to_rebuild
+            )") }}
+    {%- else %}
+        {{ indicator_counts_keyed('counted') }}
     {%- endif %}
 )
 

@@ -95,8 +95,7 @@ compared as (
 
 final as (
     select
-        provider_id || '|' || to_char(period_end_date, 'YYYY-MM-DD') || '|' || indicator_id
-            as indicator_peer_comparison_id,
+        {{ indicator_grain_key(by_pdu=false) }} as indicator_peer_comparison_id,
         indicator_id,
         provider_id,
         period_end_date,
