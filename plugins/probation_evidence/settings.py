@@ -16,14 +16,15 @@ from pathlib import Path
 DEMO_AS_AT = date(2026, 9, 30)
 DEMO_SEED = 20260930
 
-#: The source families, each with its own ingest DAG (`dags/ingest_<family>.py`). Here rather than in
+#: The source families, each with its own ingest DAG (`dags/ingest_<family>.py`), in the order of
+#: `sources.contracts.FAMILIES`, which derives them from the contracts: a unit test holds the two equal (DAG
+#: files read this at parse time, where loading every contract is not wanted). Here rather than in
 #: `orchestration`, so the project's own commands can name the DAGs without importing Airflow (which would
 #: create ~/airflow before they have pointed AIRFLOW_HOME into the checkout).
 FAMILIES = ("staffing", "workload", "ict", "feedback", "services", "governance", "planning")
 
 #: Airflow connection ids: the single home of credentials inside Airflow.
 WAREHOUSE_CONN_ID = "warehouse"
-STAFFING_API_CONN_ID = "staffing_api"
 
 
 def api_conn_id(family: str) -> str:
@@ -35,7 +36,6 @@ def api_conn_id(family: str) -> str:
 LOADER_ROLE = "warehouse_loader"
 TRANSFORMER_ROLE = "warehouse_transformer"
 PUBLISHER_ROLE = "warehouse_publisher"
-BI_READER_ROLE = "bi_reader"
 #: The roles the pipeline's own login acts through (SET ROLE), one per step.
 PIPELINE_ROLES = (LOADER_ROLE, TRANSFORMER_ROLE, PUBLISHER_ROLE)
 #: Where `warehouse bootstrap --pipeline-login` reads that login's password (never from the command line).

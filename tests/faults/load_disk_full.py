@@ -34,7 +34,7 @@ def _table(rows: int, text_bytes: int):
     import pyarrow as pa
 
     from probation_evidence.reference.registry import pdus_by_region
-    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
 
     rng = random.Random(rows)
     pdu = pdus_by_region()[PROVIDER][0].pdu_code
@@ -54,7 +54,7 @@ def _files(root: Path) -> list[str]:
 
 def main() -> None:
     from probation_evidence.sources import ingest
-    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
     from probation_evidence.sources.landing import land_table
 
     root, mode = Path(sys.argv[1]), sys.argv[2]

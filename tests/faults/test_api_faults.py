@@ -18,7 +18,8 @@ import pytest
 from probation_evidence import settings
 from probation_evidence.simulator.server import serve
 from probation_evidence.sources import ingest
-from probation_evidence.sources.connectors.provider_api import SourceError, fetch_entity
+from probation_evidence.sources.connectors.api_errors import SourceError
+from probation_evidence.sources.connectors.provider_api import fetch_entity
 from probation_evidence.sources.contracts import family_contracts
 from tests.faults.api_servers import endless_pages_server, resetting_server, trickling_server
 

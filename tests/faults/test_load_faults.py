@@ -16,8 +16,8 @@ import pyarrow as pa
 import pytest
 
 from probation_evidence.reference.registry import pdus_by_region
-from probation_evidence.sources import ingest, loading, pgbinary
-from probation_evidence.sources.contracts import STAFFING_STAFF
+from probation_evidence.sources import ingest, loading, pgbinary, raw_copy
+from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
 from probation_evidence.sources.landing import land_table
 
 pytestmark = pytest.mark.warehouse
@@ -66,7 +66,7 @@ def test_loader_backend_terminated_mid_copy_then_the_run_is_retried(warehouse_ur
     extracted = {"family": "staffing", "provider_id": provider, "errors": [], "manifests": []}
     extracted["manifests"] = [m.to_dict() for m in manifests]
 
-    monkeypatch.setattr(loading, "COPY_CHUNK_ROWS", 250)  # the victim's rows go in twelve COPY writes
+    monkeypatch.setattr(raw_copy, "COPY_CHUNK_ROWS", 250)  # the victim's rows go in twelve COPY writes
     real_encode, calls, killed = pgbinary.encode_rows, [], []
 
     def encode_then_kill(columns, *args, **kwargs):
@@ -173,7 +173,7 @@ def test_an_encoder_error_mid_copy_fails_its_slice_and_the_connection_loads_the_
     bad_period, good_period = date(2024, 10, 31), date(2024, 11, 30)
     bad = land_table(_staff(provider, bad_period, 1000), STAFFING_STAFF, provider, bad_period, root)
     good = land_table(_staff(provider, good_period, 40), STAFFING_STAFF, provider, good_period, root)
-    monkeypatch.setattr(loading, "COPY_CHUNK_ROWS", 300)
+    monkeypatch.setattr(raw_copy, "COPY_CHUNK_ROWS", 300)
     real_encode, calls = pgbinary.encode_rows, []
 
     def failing_encode(columns, *args, **kwargs):

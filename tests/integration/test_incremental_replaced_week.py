@@ -21,7 +21,6 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 MODEL = "int_workload_indicators_counted"
 PROVIDER = "N07"
 WEEKS = [date(2025, 9, 7) + timedelta(weeks=n) for n in range(5)]  # Sundays
-REPLACED = WEEKS[1]
 
 COUNTS = f"""
 select indicator_count_id, indicator_id, provider_id, pdu_code, period_end_date, numerator, denominator,

@@ -121,7 +121,7 @@ def _staff_table(provider: str, period: date, rows: int):
     import pyarrow as pa
 
     from probation_evidence.reference.registry import pdus_by_region
-    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
 
     pdu = pdus_by_region()[provider][0].pdu_code
     values = {
@@ -140,7 +140,7 @@ def test_a_slice_that_fails_to_load_stops_only_itself_and_a_retry_heals(warehous
     and every later slice of the provider was lost with it."""
     import pyarrow as pa
 
-    from probation_evidence.sources.contracts import STAFFING_STAFF
+    from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
     from probation_evidence.sources.landing import land_table
 
     provider, root = "N58", tmp_path / "landing"

@@ -12,9 +12,11 @@ import pyarrow as pa
 import pytest
 
 from probation_evidence import settings, warehouse
-from probation_evidence.sources.contracts import STAFFING_STAFF, get_contract
+from probation_evidence.sources.contracts import get_contract
+from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
 from probation_evidence.sources.landing import land_table
-from probation_evidence.sources.loading import SchemaDriftError, ensure_raw_table, load_landed_file
+from probation_evidence.sources.loading import ensure_raw_table, load_landed_file
+from probation_evidence.sources.validation import SchemaDriftError
 
 pytestmark = pytest.mark.warehouse
 
@@ -218,7 +220,7 @@ def test_cells_a_reader_flagged_are_quarantined_with_its_reason(conn, landing_ro
 
     import pyarrow.parquet as pq
 
-    from probation_evidence.sources.loading import CELL_PROBLEMS_KEY
+    from probation_evidence.sources.validation import CELL_PROBLEMS_KEY
 
     reason = "formula cell has no cached value"
     period = date(2025, 1, 31)  # a slice of its own
@@ -240,8 +242,8 @@ def test_cells_a_reader_flagged_are_quarantined_with_its_reason(conn, landing_ro
 
 
 def test_a_truncated_landed_file_is_refused_then_healed_by_landing_again(conn, landing_root):
-    """A landed file cut short (a crash or a full disk mid-copy) once stayed forever: landing skipped any
-    name that existed. Now the loader refuses it, and landing the same data again replaces it."""
+    """A landed file cut short (a crash or a full disk mid-copy) is refused by the loader, and landing the
+    same data again replaces it rather than keeping the name that exists."""
     period = date(2024, 12, 31)  # a slice of its own
     table = staff_table([good_row(i, as_at_date=period.isoformat()) for i in range(1, 40)])
     manifest = land_table(table, STAFFING_STAFF, PROVIDER, period, landing_root)
@@ -274,8 +276,8 @@ def new_warehouse(server_url):
 
 def test_two_first_loads_of_a_new_raw_table_at_once_both_load(new_warehouse, landing_root):
     """Under the scheduler one task per provider loads at once, and the first loads of a table each create it:
-    the second waits for the first's table (a lock per table), where it used to fail on the catalog's
-    unique index (`pg_type_typname_nsp_index`) once the first committed."""
+    the second waits for the first's table (a lock per table) instead of failing on the catalog's unique
+    index (`pg_type_typname_nsp_index`) once the first commits."""
     weekly = get_contract("workload", "weekly_caseload")
     first_week = date(2025, 3, 30)
     second = weekly_caseload_file(first_week + timedelta(days=7), landing_root)

@@ -159,8 +159,8 @@ def test_many_quarantined_rows_pause_the_copy_without_losing_any(conn, kinds_con
 
 
 def test_values_postgres_cannot_hold_quarantine_their_row_not_the_slice(conn, kinds_contract, tmp_path):
-    """An integer beyond int4 once failed the whole COPY (and the slice); NaN and infinities once loaded
-    into raw as numbers; a NUL character made PostgreSQL refuse the COPY. Each now quarantines its row."""
+    """Values PostgreSQL cannot hold in the raw column (an integer beyond int4, NaN and infinities, a NUL
+    character) would fail the whole COPY, and with it the slice: each quarantines its own row instead."""
     rows = _rows(8)
     rows[1]["count"] = 2**31
     rows[2]["amount"] = float("nan")

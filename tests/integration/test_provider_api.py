@@ -24,16 +24,13 @@ from probation_evidence.simulator.ict import generate_ict_incidents, generate_re
 from probation_evidence.simulator.server import serve
 from probation_evidence.simulator.staffing import generate_staff
 from probation_evidence.sources import ingest
-from probation_evidence.sources.connectors.provider_api import (
-    ApiSchemaDriftError,
-    SourceError,
-    api_contract,
-    entity_columns,
-    fetch_entity,
-)
+from probation_evidence.sources.connectors.api_errors import ApiSchemaDriftError, SourceError
+from probation_evidence.sources.connectors.api_records import api_contract, entity_columns
+from probation_evidence.sources.connectors.provider_api import fetch_entity
 from probation_evidence.sources.contracts import CONTRACTS
 from probation_evidence.sources.landing import land_table
-from probation_evidence.sources.loading import SchemaDriftError, load_landed_file
+from probation_evidence.sources.loading import load_landed_file
+from probation_evidence.sources.validation import SchemaDriftError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -520,7 +517,7 @@ def test_refused_token_fails_every_slice_after_one_request(scripted, tmp_path) -
 
 
 def test_a_whole_number_beyond_int64_in_a_numeric_field_stays_a_number(scripted) -> None:
-    """Arrow refuses a Python int beyond int64 for a float64 column, which used to fail the provider's whole
+    """Arrow refuses a Python int beyond int64 for a float64 column, which would fail the provider's whole
     extract task; it is a number, so it lands as one (past 1e308 as infinity, which the loader quarantines)."""
     rows = [ESTABLISHMENT_ROW | {"funded_fte": 10**20}, ESTABLISHMENT_ROW | {"funded_fte": -(10**400)}]
     url, _ = scripted(Reply(body=page(rows, None, 2)))
@@ -528,8 +525,8 @@ def test_a_whole_number_beyond_int64_in_a_numeric_field_stays_a_number(scripted)
 
 
 def test_a_value_arrow_cannot_store_fails_the_slice_naming_the_column(scripted, tmp_path) -> None:
-    """A lone UTF-16 surrogate is valid JSON but no valid text: Arrow's encoder error used to escape as a
-    crash of the provider's task; it is now that slice's failure, and the other entities land."""
+    """A lone UTF-16 surrogate is valid JSON but no valid text: Arrow's encoder error is that slice's
+    failure, not a crash of the provider's task, and the other entities land."""
     broken = Reply(body=page([ESTABLISHMENT_ROW | {"pdu_code": "\ud800"}], None, 1))
     url, _ = scripted(Reply(body=page([], None, 0)), routes={"establishment": broken})
     extracted = ingest.extract_api("staffing", "N07", AS_AT, url, TOKEN, root=tmp_path)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from probation_evidence import settings
 from probation_evidence.reference.periods import LOOKBACK
+from probation_evidence.sources import contracts
 from probation_evidence.sources.contracts import CONTRACTS, normalise_header
 from probation_evidence.sources.contracts.base import KINDS
 
@@ -113,3 +115,14 @@ def test_simulated_entities_match_their_contracts_transport() -> None:
     for family, entity in file_drops():
         assert entity in by_entity, entity
         assert (by_entity[entity].source, by_entity[entity].transport) == (family, "file"), entity
+
+
+def test_settings_families_are_the_contracts_families_in_order() -> None:
+    """DAG files read `settings.FAMILIES` at parse time; the contracts are where the families are defined."""
+    assert settings.FAMILIES == contracts.FAMILIES
+
+
+def test_each_family_has_one_transport_from_its_contracts() -> None:
+    for family in contracts.FAMILIES:
+        kinds = {c.transport for c in contracts.family_contracts(family)}
+        assert kinds == {contracts.transport(family)}, family

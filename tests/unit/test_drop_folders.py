@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from probation_evidence import settings
 from probation_evidence.sources import ingest
-from probation_evidence.sources.connectors.file_drop import discover, survey
+from probation_evidence.sources.connectors.drop_folders import discover, survey
 
 FAMILY, PROVIDER = "feedback", "N07"
 RUN_DATE = date(2026, 9, 30)
@@ -215,7 +215,7 @@ def test_drop_events_have_the_documented_shape(folder):
 
 
 def test_a_file_renamed_away_while_the_folder_is_surveyed_is_no_error(folder):
-    from probation_evidence.sources.connectors.file_drop import _classify
+    from probation_evidence.sources.connectors.drop_folders import _classify
 
     # Listed as an upload in progress, renamed to its final name before it could be looked at: the run
     # that lists the new name reads it, so the old name is neither an error nor an event.

@@ -15,14 +15,10 @@ import pytest
 from openpyxl import Workbook
 
 from probation_evidence import settings
-from probation_evidence.sources.connectors.file_drop import (
-    CELL_PROBLEMS_KEY,
-    FileDropError,
-    iter_drop_batches,
-    read_drop_file,
-)
+from probation_evidence.sources.connectors.drop_cells import FileDropError
+from probation_evidence.sources.connectors.file_drop import iter_drop_batches, read_drop_file
 from probation_evidence.sources.contracts import get_contract
-from probation_evidence.sources.loading import SchemaDriftError, check_schema
+from probation_evidence.sources.validation import CELL_PROBLEMS_KEY, SchemaDriftError, check_schema
 
 COMPLAINTS = get_contract("feedback", "complaints")
 BOARDS = get_contract("governance", "board_meetings")

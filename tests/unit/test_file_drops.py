@@ -18,9 +18,10 @@ from probation_evidence.reference.registry import load_regions
 from probation_evidence.simulator import drops as drops_module
 from probation_evidence.simulator.catalogue import file_drops
 from probation_evidence.simulator.drops import default_log_path, expected_row, read_drop_log, write_drops
-from probation_evidence.sources.connectors.file_drop import discover, read_drop_file
+from probation_evidence.sources.connectors.drop_folders import discover
+from probation_evidence.sources.connectors.file_drop import read_drop_file
 from probation_evidence.sources.contracts import get_contract
-from probation_evidence.sources.loading import validate_batch
+from probation_evidence.sources.validation import validate_batch
 
 SEED = 20260930
 AS_AT = date(2026, 9, 30)

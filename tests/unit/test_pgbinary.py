@@ -7,8 +7,8 @@ import struct
 import pyarrow as pa
 
 from probation_evidence.sources import pgbinary
-from probation_evidence.sources.contracts import STAFFING_STAFF
-from probation_evidence.sources.loading import _duplicate_mask
+from probation_evidence.sources.contracts.staffing import STAFF as STAFFING_STAFF
+from probation_evidence.sources.validation import _duplicate_mask
 
 SPECIAL = [
     0.1 + 0.2,

@@ -13,10 +13,11 @@ import pytest
 
 from probation_evidence.reference.registry import load_regions
 from probation_evidence.simulator import ict, staffing, workload
+from probation_evidence.simulator.people import people_in_post
 from probation_evidence.simulator.truth import BANDS, provider_bands
 from probation_evidence.sources.contracts import CONTRACTS
 from probation_evidence.sources.contracts.workload import NOMINAL_TARGET_POINTS
-from probation_evidence.sources.loading import validate_batch
+from probation_evidence.sources.validation import validate_batch
 
 SEED = 20260930
 AS_AT = date(2026, 9, 30)
@@ -302,6 +303,6 @@ def test_national_weekly_workload_is_about_twenty_thousand_staff() -> None:
     counts = [
         sum(len(workload.generate_weekly_caseload(SEED, week, p, "national")) for p in PROVIDERS) for week in weeks
     ]
-    people = sum(len(staffing.people_in_post(SEED, p, "national", WEEK)) for p in PROVIDERS)
+    people = sum(len(people_in_post(SEED, p, "national", WEEK)) for p in PROVIDERS)
     assert 18_000 < people < 25_000
     assert all(14_000 < count < 23_000 for count in counts), counts

@@ -17,7 +17,7 @@ from probation_evidence.simulator.drops import canonical
 from probation_evidence.simulator.staffing import generate_staff
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.sources.contracts import family_contracts, get_contract
-from probation_evidence.sources.loading import validate_batch
+from probation_evidence.sources.validation import validate_batch
 
 SEED = 20260930
 PERIOD = date(2026, 9, 30)

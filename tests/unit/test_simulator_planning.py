@@ -12,7 +12,7 @@ from probation_evidence.simulator.catalogue import api_entities
 from probation_evidence.simulator.planning import generate_inspection_schedule
 from probation_evidence.sources.contracts.planning import INSPECTION_SCHEDULE
 from probation_evidence.sources.ingest import provider_ids
-from probation_evidence.sources.loading import validate_batch
+from probation_evidence.sources.validation import validate_batch
 
 AS_AT = date(2026, 9, 30)
 

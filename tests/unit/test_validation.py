@@ -9,7 +9,13 @@ import pyarrow as pa
 import pytest
 
 from probation_evidence.sources.contracts import Field
-from probation_evidence.sources.loading import _parse
+from probation_evidence.sources.validation import (
+    CELL_PROBLEMS_KEY,
+    _field_checks,
+    _original_json,
+    _parse,
+    cell_problems,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,8 +48,6 @@ def test_text_is_parsed_or_flagged(kind, text, expected):
 
 def _reasons(values, kind: str) -> list[list[str]]:
     """For each value, the reasons the field checks give (empty: the value passes)."""
-    from probation_evidence.sources.loading import _field_checks
-
     raw = pa.array(values)
     f = Field("x", kind, required=False, minimum=0.0 if kind == "numeric" else None, maximum=100.0)
     checks = _field_checks(raw, _parse(raw, f), f)
@@ -64,8 +68,6 @@ def test_float_nan_and_infinity_are_not_finite_numbers(kind):
 
 
 def test_integers_outside_postgres_integer_are_flagged_not_left_to_fail_the_copy():
-    from probation_evidence.sources.loading import _field_checks
-
     raw = pa.array([2.0**31, -(2.0**31), 2.0**31 - 1, -(2.0**31) - 1])
     f = Field("x", "integer")
     checks = _field_checks(raw, _parse(raw, f), f)
@@ -74,8 +76,6 @@ def test_integers_outside_postgres_integer_are_flagged_not_left_to_fail_the_copy
 
 
 def test_a_nul_character_in_text_is_flagged():
-    from probation_evidence.sources.loading import _field_checks
-
     raw = pa.array(["plain", "nul\x00inside", None, "\x00"])
     f = Field("x", "text", required=False)
     (nul,) = [c for c in _field_checks(raw, _parse(raw, f), f) if "NUL" in c.reason]
@@ -86,8 +86,6 @@ def test_quarantined_values_are_kept_as_json_postgres_accepts():
     """jsonb refuses NaN, Infinity and \\u0000; the original values of such rows are still kept, as text."""
     import json
 
-    from probation_evidence.sources.loading import _original_json
-
     text = _original_json({"a": float("nan"), "b": float("-inf"), "c": "x\x00y", "d": 1.5, "e": date(2025, 1, 2)})
     assert "\\u0000" not in text.replace("\\\\u0000", "")  # no real NUL escape left
     assert json.loads(text) == {"a": "NaN", "b": "-Infinity", "c": "x\\u0000y", "d": 1.5, "e": "2025-01-02"}
@@ -96,8 +94,6 @@ def test_quarantined_values_are_kept_as_json_postgres_accepts():
 
 def test_cell_problems_metadata_is_read_and_checked():
     from pathlib import Path
-
-    from probation_evidence.sources.loading import CELL_PROBLEMS_KEY, cell_problems
 
     problems = [
         {"row": 0, "field": "fte", "reason": "formula cell has no cached value"},

@@ -115,7 +115,7 @@ def parse_framework(text: str) -> tuple[list[Standard], list[Characteristic]]:
     characteristics: list[Characteristic] = []
     for position, start in enumerate(starts):
         end = starts[position + 1] if position + 1 < len(starts) else len(paragraphs)
-        standard_id = _standard_heading(paragraphs[start])
+        standard_id = _standard_heading(paragraphs[start]) or ""  # every start is a heading: never empty
         body = paragraphs[start + 1 : end]
         if not body or body[0] in RATING_RANKS:
             raise FrameworkParseError(f"standard {standard_id} has no statement")

@@ -47,7 +47,7 @@ def expected_periods(frequency: str, as_at: date, count: int | None = None) -> l
         last = week_ending(as_at) if week_ending(as_at) == as_at else week_ending(as_at) - timedelta(days=7)
         return [last - timedelta(weeks=i) for i in reversed(range(count))]
     if frequency in {"monthly", "quarterly"}:
-        ends = []
+        ends: list[date] = []
         day = as_at if month_end(as_at) == as_at else _previous_month_end(as_at)
         while len(ends) < count:
             if frequency == "monthly" or day.month % 3 == 0:

@@ -30,11 +30,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from random import Random
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+
+from probation_evidence import settings
 from probation_evidence.reference.periods import expected_periods
 from probation_evidence.reference.registry import load_regions, pdus_by_region
 from probation_evidence.simulator.catalogue import file_drops
+from probation_evidence.simulator.people import SIZE_SCALE
 from probation_evidence.simulator.rng import seeded_rng
-from probation_evidence.sources.connectors.file_drop import format_number
+from probation_evidence.sources.connectors.drop_cells import format_number
 from probation_evidence.sources.contracts import Contract, get_contract
 
 MISSING_SHARE = 0.03
@@ -108,7 +114,7 @@ def _header_label(rng: Random, name: str, aliases: tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class _Habits:
     format: str
-    encoding: str
+    encoding: str | None
     headers: dict  # field name -> label
     order: tuple[str, ...]
     bool_style: tuple[str, str]
@@ -178,6 +184,8 @@ def _break(record: dict, kind: str, name: str, contract: Contract, provider_id: 
     broken = dict(record)
     if kind == "impossible_value":
         maximum = contract.field(name).maximum
+        if maximum is None:
+            raise ValueError(f"{contract.entity}.{name} has no maximum to break")
         broken[name] = int(maximum * 10 + 9) if contract.field(name).kind == "integer" else maximum * 10 + 9.5
     elif kind == "not_allowed":
         broken[name] = "unknown_value"
@@ -222,8 +230,9 @@ def _csv_bytes(rows: list[dict], contract: Contract, habits: _Habits) -> tuple[b
         values = [render_value(row.get(n), kinds[n], habits.bool_style) for n in habits.order]
         writer.writerow(["" if v is None else v for v in values])
     text = buffer.getvalue()
+    encoding = habits.encoding or "utf-8"  # every CSV habit has an encoding
     try:
-        return text.encode(habits.encoding), habits.encoding
+        return text.encode(encoding), encoding
     except UnicodeEncodeError:  # a character Windows-1252 lacks: this tool would have exported UTF-8
         return text.encode("utf-8"), "utf-8"
 
@@ -265,8 +274,6 @@ def _normalise_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 def _xlsx_bytes(rows: list[dict], contract: Contract, habits: _Habits, period: date) -> bytes:
-    from openpyxl import Workbook
-
     kinds = {f.name: f.kind for f in contract.fields}
     workbook = Workbook(write_only=True)
     stamp = datetime.combine(period, time(0))
@@ -286,8 +293,6 @@ _ARROW_TYPES = {"integer": "int64", "numeric": "float64", "date": "date32", "boo
 
 def _parquet_bytes(rows: list[dict], contract: Contract, habits: _Habits) -> bytes:
     """Typed columns where every value fits the contract type, text columns where some do not."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     kinds = {f.name: f.kind for f in contract.fields}
     arrays, names = [], []
@@ -420,9 +425,6 @@ def _write_drops_command(args) -> int:
 
 def add_drops_command(subparsers) -> None:
     """Add ``write-drops`` to the simulator's command line (`subparsers` from ``add_subparsers``)."""
-    from probation_evidence import settings
-    from probation_evidence.simulator.staffing import SIZE_SCALE
-
     command = subparsers.add_parser("write-drops", help="write every provider's file drops (CSV/XLSX/Parquet)")
     command.add_argument("--root", type=Path, default=settings.drops_dir(), help="drops folder (default $DROPS_DIR)")
     command.add_argument("--seed", type=int, default=settings.DEMO_SEED)

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from random import Random
 
 from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.simulator.people import SIZE_SCALE
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
-from probation_evidence.simulator.staffing import SIZE_SCALE, generate_staff
+from probation_evidence.simulator.staffing import generate_staff
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.sources.contracts.feedback import COMPLAINT_CATEGORIES, POP_QUESTIONS, STAFF_QUESTIONS
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.simulator.people import check_size
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
-from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.sources.contracts.governance import ACTION_ORIGINS, BOARDS
 
@@ -88,14 +88,9 @@ RISK_TITLES = (
 )
 
 
-def _check_size(size: str) -> None:
-    if size not in SIZE_SCALE:
-        raise ValueError(f"unknown size {size!r}; expected one of {sorted(SIZE_SCALE)}")
-
-
 def generate_policies(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """The policy register: each policy is reviewed every cycle, sometimes late (more often in weak bands)."""
-    _check_size(size)
+    check_size(size)
     late = REVIEW_LATE[provider_bands(seed, provider_id)["1.4"]]
     records = []
     for number, title in enumerate(POLICY_TITLES, start=1):
@@ -125,7 +120,7 @@ def generate_policies(seed: int, period: date, provider_id: str, size: str = "sm
 
 def generate_premises_audits(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """The latest audit of each office site (one to three per PDU), within the last year."""
-    _check_size(size)
+    check_size(size)
     band = provider_bands(seed, provider_id)["1.4"]
     records = []
     for pdu in pdus_by_region()[provider_id]:
@@ -162,7 +157,8 @@ def _history(seed: int, provider_id: str, what: str, rate_per_month: float, unti
     """Entries opened from the history start to `until`, from one stream consumed in a fixed order."""
     bands = provider_bands(seed, provider_id)
     rng = seeded_rng(seed, provider_id, what)
-    items, day, number = [], _HISTORY_START, 0
+    items: list[_Item] = []
+    day, number = _HISTORY_START, 0
     while True:
         day += timedelta(days=max(1, round(rng.expovariate(rate_per_month / 30.4))))
         if day > until:
@@ -191,7 +187,7 @@ def _history_until(period: date) -> date:
 
 def generate_risks(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """The risk register: open risks and those closed in the last year; open risks reviewed (or not)."""
-    _check_size(size)
+    check_size(size)
     reviewed = RISK_REVIEWED[provider_bands(seed, provider_id)["1.1"]]
     records = []
     for item in _history(seed, provider_id, "risks", 0.9, _history_until(period)):
@@ -199,7 +195,8 @@ def generate_risks(seed: int, period: date, provider_id: str, size: str = "small
             continue
         rng = seeded_rng(seed, provider_id, "risk", item.number, period)
         closed = item.closed is not None and item.closed <= period
-        if closed:
+        last: date
+        if item.closed is not None and closed:
             last = item.closed
         elif rng.random() < reviewed:
             last = max(item.opened, period - timedelta(days=rng.randrange(90)))
@@ -222,7 +219,7 @@ def generate_risks(seed: int, period: date, provider_id: str, size: str = "small
 
 def generate_board_meetings(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """Meetings held in the quarter of the strategic boards covering each PDU's area."""
-    _check_size(size)
+    check_size(size)
     attended = BOARD_ATTENDED[provider_bands(seed, provider_id)["1.1"]]
     month_start = date(period.year, period.month, 1)
     first = (month_start - timedelta(days=62)).replace(day=1)
@@ -249,9 +246,11 @@ def generate_board_meetings(seed: int, period: date, provider_id: str, size: str
 
 def generate_audit_actions(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """Actions due in the 12 months to the quarter end, or raised by then and still open."""
-    _check_size(size)
+    check_size(size)
     records = []
     for item in _history(seed, provider_id, "actions", _ACTIONS_PER_MONTH[size], _history_until(period)):
+        if item.due is None:
+            raise ValueError(f"audit action {item.number} of {provider_id} has no due date")
         closed = item.closed if item.closed and item.closed <= period else None
         due_in_year = period - timedelta(days=365) < item.due <= period
         if item.opened > period or not (due_in_year or closed is None):

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from probation_evidence.reference.periods import expected_periods
 from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.simulator.people import people_in_post, provider_posts, unit_draws
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
-from probation_evidence.simulator.staffing import _provider_posts, people_in_post, unit_draws
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.sources.contracts.ict import INCIDENT_SYSTEMS, MI_REPORTS, SYSTEMS
 
@@ -138,7 +138,7 @@ def _pick(values: tuple, weights: tuple[float, ...], u: float):
 def _month_incidents(seed: int, provider_id: str, size: str, year: int, month: int, band: str):
     """(incident id, system, priority, opened, resolved) of the incidents opened in one month."""
     rng = seeded_rng(seed, provider_id, "incidents", size, year, month)
-    users = len(_provider_posts(seed, provider_id, size)) * _USERS_PER_POST
+    users = len(provider_posts(seed, provider_id, size)) * _USERS_PER_POST
     days = calendar.monthrange(year, month)[1]
     expected = users * _INCIDENTS_PER_100_USERS[band] * _provider_factor(seed, provider_id) / 100
     start = datetime(year, month, 1, tzinfo=UTC)
@@ -213,7 +213,7 @@ def _pdu_profile(seed: int, provider_id: str, size: str) -> dict[str, tuple[int,
     """Open cases and diversity-recording rate of each PDU of a provider."""
     band = _band(seed, provider_id)
     posts: dict[str, int] = {}
-    for post in _provider_posts(seed, provider_id, size):
+    for post in provider_posts(seed, provider_id, size):
         posts[post.pdu_code] = posts.get(post.pdu_code, 0) + 1
     rng = seeded_rng(seed, provider_id, "completeness-structure")
     return {

@@ -26,7 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from probation_evidence.reference.registry import load_regions
 from probation_evidence.simulator.catalogue import api_entities
-from probation_evidence.simulator.staffing import SIZE_SCALE
+from probation_evidence.simulator.drops import add_drops_command
+from probation_evidence.simulator.people import SIZE_SCALE
 from probation_evidence.simulator.truth import write_truth
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ class SimulatorServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.server_address[0]}:{self.port}"
+        return f"http://{str(self.server_address[0])}:{self.port}"
 
     def is_authorised(self, header: str | None) -> bool:
         """Constant-time check of the Authorization header against the expected bearer token."""
@@ -262,8 +263,6 @@ def _parser() -> argparse.ArgumentParser:
     truth.add_argument("--out", type=Path, required=True)
     truth.add_argument("--seed", type=int, default=DEMO_SEED)
     truth.set_defaults(handler=_write_truth)
-    from probation_evidence.simulator.drops import add_drops_command
-
     add_drops_command(commands)
     return parser
 

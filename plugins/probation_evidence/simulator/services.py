@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.simulator.people import check_size
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
-from probation_evidence.simulator.staffing import SIZE_SCALE
 from probation_evidence.simulator.truth import provider_bands
 
 SPECIALIST_SHARE = {"Outstanding": 0.32, "Good": 0.24, "Requires improvement": 0.16, "Inadequate": 0.08}
@@ -70,11 +70,6 @@ class _Intervention:
     pdu_code: str | None
 
 
-def _check_size(size: str) -> None:
-    if size not in SIZE_SCALE:
-        raise ValueError(f"unknown size {size!r}; expected one of {sorted(SIZE_SCALE)}")
-
-
 @functools.lru_cache(maxsize=64)
 def _catalogue(seed: int, provider_id: str) -> tuple[_Intervention, ...]:
     """A provider's interventions: a region-wide core plus a few per PDU; stable over time."""
@@ -98,7 +93,7 @@ def _catalogue(seed: int, provider_id: str) -> tuple[_Intervention, ...]:
 
 
 def generate_interventions(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
-    _check_size(size)
+    check_size(size)
     available = AVAILABLE[provider_bands(seed, provider_id)["1.3"]]
     rng = seeded_rng(seed, provider_id, period, "interventions-available")
     return [
@@ -181,7 +176,7 @@ def _status(referral: _Referral, period: date) -> tuple[str | None, str | None, 
 
 def generate_referrals(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """Referrals made in the 12 months to the quarter end, with their status at the quarter end."""
-    _check_size(size)
+    check_size(size)
     window_start = period - timedelta(days=365)
     records = []
     for pdu in pdus_by_region()[provider_id]:
@@ -208,7 +203,7 @@ def generate_referrals(seed: int, period: date, provider_id: str, size: str = "s
 
 def generate_volunteers(seed: int, period: date, provider_id: str, size: str = "small") -> list[dict]:
     """Volunteers on the roster at the quarter end: each roster place is filled by a chain of people."""
-    _check_size(size)
+    check_size(size)
     band = provider_bands(seed, provider_id)["1.2"]
     records = []
     for pdu in pdus_by_region()[provider_id]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from probation_evidence.reference.registry import pdus_by_region
+from probation_evidence.simulator.people import Person, people_in_window, unit_draws
 from probation_evidence.simulator.rng import seeded_rng, stable_digest
-from probation_evidence.simulator.staffing import Person, people_in_window, unit_draws
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.sources.contracts.workload import FULL_TIME_HOURS, NOMINAL_TARGET_POINTS
 
@@ -108,7 +108,8 @@ def _practitioners(seed: int, provider_id: str, size: str, year: int) -> tuple[t
 
 def _uniforms(*parts: object) -> tuple[float, float, float]:
     digest = stable_digest(*parts)
-    return tuple((int(digest[i : i + 8], 16) + 0.5) / 4294967296.0 for i in (0, 8, 16))
+    first, second, third = ((int(digest[i : i + 8], 16) + 0.5) / 4294967296.0 for i in (0, 8, 16))
+    return first, second, third
 
 
 @functools.lru_cache(maxsize=1 << 18)

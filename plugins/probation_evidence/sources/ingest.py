@@ -11,31 +11,46 @@ import contextlib
 import logging
 import time
 from collections.abc import Generator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
 
 from probation_evidence import settings
-from probation_evidence.sources.contracts import Contract, family_contracts
+from probation_evidence.reference.periods import expected_periods
+from probation_evidence.reference.registry import load_regions
+from probation_evidence.sources import contracts
+from probation_evidence.sources.connectors.api_errors import SourceError
+from probation_evidence.sources.connectors.drop_cells import FileDropError
+from probation_evidence.sources.connectors.drop_folders import DropEvent, survey
+from probation_evidence.sources.connectors.file_drop import read_drop_file
+from probation_evidence.sources.connectors.provider_api import entity_url, fetch_entity
+from probation_evidence.sources.contracts import CONTRACTS, Contract, family_contracts
+from probation_evidence.sources.landing import Manifest, land_table
+from probation_evidence.sources.loading import load_landed_file
+from probation_evidence.warehouse import read_sql
+
+_SQL = "probation_evidence.sources"
+_UPSERT_SUBMISSION = read_sql(_SQL, "upsert_submission")
+_UPSERT_DROP_EVENT = read_sql(_SQL, "upsert_drop_event")
+_LOADED_SLICES = read_sql(_SQL, "loaded_slices")
+_DELETE_UNSEEN_DROP_EVENTS = read_sql(_SQL, "delete_unseen_drop_events")
+_CURRENT_BATCHES = read_sql(_SQL, "current_batches")
 
 
 def provider_ids() -> list[str]:
-    from probation_evidence.reference.registry import load_regions
-
     return [region.region_code for region in load_regions()]
 
 
 def transport(family: str) -> str:
-    """'api' or 'file': how a family's systems deliver (all of a family's entities arrive the same way)."""
-    kinds = {c.transport for c in family_contracts(family)}
-    if len(kinds) != 1:
-        raise ValueError(f"source family {family} mixes transports {sorted(kinds)}")
-    return kinds.pop()
+    """'api' or 'file': which extract task a family's DAG runs (the contracts say how each family delivers)."""
+    return contracts.transport(family)
 
 
 def expected_submissions(family: str, run_date: date) -> list[tuple[Contract, date]]:
     """(contract, period end) for every submission a provider owes for this family by the run date."""
-    from probation_evidence.reference.periods import expected_periods
-
     return [(c, period) for c in family_contracts(family) for period in expected_periods(c.frequency, run_date)]
 
 
@@ -72,9 +87,6 @@ def extract_api(family: str, provider_id: str, run_date: date, base_url: str, to
     passing mid-response, the token refused) trips a breaker: the remaining slices are reported failed with
     that cause, unrequested, so a dead host costs one retry budget, not one per entity.
     """
-    from probation_evidence.sources.connectors.provider_api import SourceError, entity_url, fetch_entity
-    from probation_evidence.sources.landing import land_table
-
     root = root or settings.landing_dir()
     manifests, errors = [], []
     clock = StageClock()
@@ -116,12 +128,6 @@ def _unexpected_drop(drop, file_name: str, family: str, run_date: date):
     return or a correction that only a run for its date, a backfill, would load). `record_submissions` drops
     the last kind when the slice already holds a loaded batch: that file is history, not news.
     """
-    from datetime import UTC
-
-    from probation_evidence.reference.periods import expected_periods
-    from probation_evidence.sources.connectors.file_drop import DropEvent
-    from probation_evidence.sources.contracts import CONTRACTS
-
     contract = next((c for c in family_contracts(family) if c.entity == drop.entity), None)
     if contract is None:
         elsewhere = sorted(source for source, entity in CONTRACTS if entity == drop.entity)
@@ -151,9 +157,6 @@ def extract_files(family: str, provider_id: str, run_date: date, drops=None, roo
     for a later run; of two files for one slice the later modified is read. Those, links, and files for
     entities or periods no contract expects come back as "drop_events" (recorded in audit.drop_file_events).
     """
-    from probation_evidence.sources.connectors.file_drop import FileDropError, read_drop_file, survey
-    from probation_evidence.sources.landing import land_table
-
     root = root or settings.landing_dir()
     drops_root = Path(drops or settings.drops_dir())
     expected = {(c.entity, period): c for c, period in expected_submissions(family, run_date)}
@@ -192,13 +195,6 @@ def load_extracted(warehouse_url: str, extracted: dict, root=None) -> dict:
     rolled back, and the provider's other slices still load, on a new connection if the old one broke.
     A warehouse that cannot be connected to at all fails the task instead, so that Airflow retries it.
     """
-    import logging
-
-    import psycopg
-
-    from probation_evidence.sources.landing import Manifest
-    from probation_evidence.sources.loading import load_landed_file
-
     log = logging.getLogger(__name__)
     results, errors = [], list(extracted["errors"])
     conn = None
@@ -239,9 +235,6 @@ def analyze_loaded_tables(warehouse_url: str, outcomes: list[dict | None]) -> li
     batches are read through the batch index, not by a scan of the whole history, which is what PostgreSQL
     chose at 8 years of history without them (autovacuum's analyze comes minutes later, or never where it is
     turned off). A rerun that loaded nothing analyzes nothing."""
-    import psycopg
-    from psycopg import sql
-
     tables = sorted(
         {
             (result["source"], result["entity"])
@@ -274,12 +267,11 @@ def record_submissions(
     Each outcome's drop-file events go to audit.drop_file_events in the same transaction. Rows change only
     when something about the submission changed, so a rerun leaves both tables as they were.
     """
-    import psycopg
-
     by_provider = {o["provider_id"]: o for o in outcomes if o}
     expected = expected_submissions(family, run_date)
     providers = providers or provider_ids()
-    rows, summary = [], {"family": family, "loaded": 0, "late": 0, "missing": 0, "failed": 0, "errors": []}
+    rows: list[tuple] = []
+    summary: dict[str, Any] = {"family": family, "loaded": 0, "late": 0, "missing": 0, "failed": 0, "errors": []}
     with psycopg.connect(warehouse_url) as conn, conn.transaction(), conn.cursor() as cur:
         cur.execute(f"set local role {settings.LOADER_ROLE}")
         current = _current_batches(cur, family, providers, sorted({period for _, period in expected}))
@@ -333,11 +325,7 @@ def _record_drop_events(cur, family: str, outcomes: list[dict]) -> None:
     providers = sorted({o["provider_id"] for o in outcomes})
     if not providers:
         return
-    cur.execute(
-        "select provider_id, entity, period_end_date::text from audit.load_batches"
-        " where source = %s and provider_id = any(%s)",
-        [family, providers],
-    )
+    cur.execute(_LOADED_SLICES, [family, providers])
     loaded = set(cur.fetchall())
     for outcome in outcomes:
         provider_id = outcome["provider_id"]
@@ -347,8 +335,7 @@ def _record_drop_events(cur, family: str, outcomes: list[dict]) -> None:
             if not (e["event"] == "unexpected" and (provider_id, e.get("entity"), e.get("period_end_date")) in loaded)
         ]
         cur.execute(
-            "delete from audit.drop_file_events where source = %s and provider_id = %s"
-            " and not (file_name || '|' || event = any(%s))",
+            _DELETE_UNSEEN_DROP_EVENTS,
             [family, provider_id, [f"{e['file_name']}|{e['event']}" for e in events]],
         )
         if events:
@@ -358,40 +345,5 @@ def _record_drop_events(cur, family: str, outcomes: list[dict]) -> None:
 def _current_batches(cur, family: str, providers: list[str], periods: list[date]) -> dict:
     """{(provider, entity, period iso): (batch_id, loaded_at, status, received_at, batch_id, detail)} for
     every slice of these providers and periods with a loaded batch, with its current submissions row."""
-    cur.execute(
-        "select b.provider_id, b.entity, b.period_end_date, b.batch_id, b.loaded_at,"
-        " s.status, s.received_at, s.batch_id, s.detail"
-        " from audit.load_batches as b"
-        " left join audit.submissions as s using (source, entity, provider_id, period_end_date)"
-        " where b.source = %s and b.provider_id = any(%s) and b.period_end_date = any(%s)",
-        [family, providers, periods],
-    )
+    cur.execute(_CURRENT_BATCHES, [family, providers, periods])
     return {(p, e, period.isoformat()): tuple(rest) for p, e, period, *rest in cur.fetchall()}
-
-
-# API submissions have no arrival time of their own: they arrive when loaded, so the batch's load time
-# (unchanged by reruns) stands for it.
-_UPSERT_SUBMISSION = """
-insert into audit.submissions as s
-    (source, entity, provider_id, period_end_date, due_date, status, received_at, batch_id, detail)
-select %s, %s, %s, %s, %s, %s, coalesce(%s, b.loaded_at), %s, %s
-from (select 1) as one
-left join audit.load_batches as b on b.batch_id = %s
-on conflict (source, entity, provider_id, period_end_date) do update
-set due_date = excluded.due_date, status = excluded.status, received_at = excluded.received_at,
-    batch_id = excluded.batch_id, detail = excluded.detail
-where (s.due_date, s.status, s.received_at, s.batch_id, s.detail)
-    is distinct from (excluded.due_date, excluded.status, excluded.received_at, excluded.batch_id, excluded.detail)
-"""
-
-# A rerun with the same events changes no row (first_seen_at stays when the file was first reported).
-_UPSERT_DROP_EVENT = """
-insert into audit.drop_file_events as d
-    (source, provider_id, file_name, event, entity, period_end_date, detail, file_modified_at)
-values (%s, %s, %s, %s, %s, %s, %s, %s)
-on conflict (source, provider_id, file_name, event) do update
-set entity = excluded.entity, period_end_date = excluded.period_end_date, detail = excluded.detail,
-    file_modified_at = excluded.file_modified_at
-where (d.entity, d.period_end_date, d.detail, d.file_modified_at)
-    is distinct from (excluded.entity, excluded.period_end_date, excluded.detail, excluded.file_modified_at)
-"""

@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from probation_evidence.sources.contracts import Contract
+from probation_evidence.sources.validation import duplicate_rows
 
 ROW_GROUP_ROWS = 65_536
 MAX_RECORDED_DUPLICATES = 10_000
@@ -54,14 +57,12 @@ def slice_dir(root: Path, contract: Contract, provider_id: str, period: date) ->
 def land_table(table, contract: Contract, provider_id: str, period: date, root: Path) -> Manifest:
     """Write `table` (a pyarrow.Table) as an immutable Parquet file plus manifest; return the manifest.
 
-    The table's schema metadata (e.g. `loading.CELL_PROBLEMS_KEY`, cells a reader flagged) is written into
+    The table's schema metadata (e.g. `validation.CELL_PROBLEMS_KEY`, cells a reader flagged) is written into
     the file, so the sha256 covers it. The file is written beside its final name and moved into place
     only when complete: a write that fails (disk full) leaves no file, and the partial one is removed. A
     file already at the final name is trusted only if its content still hashes to that name: a truncated
     or altered one is replaced, so landing the same data again heals it.
     """
-    import pyarrow.parquet as pq
-
     target_dir = slice_dir(root, contract, provider_id, period)
     target_dir.mkdir(parents=True, exist_ok=True)
     tmp = target_dir / f".incoming-{os.getpid()}-{threading.get_ident()}.parquet"
@@ -117,8 +118,6 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def _duplicate_rows(table, contract: Contract) -> list[int] | None:
-    from probation_evidence.sources.loading import duplicate_rows
-
     if any(name not in table.column_names for name in contract.key):
         return None  # schema drift: the loader will refuse the file and say why
     found = duplicate_rows(table, contract)

@@ -30,6 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from probation_evidence import settings
+from probation_evidence.sources.connectors.provider_api import entity_url
+from probation_evidence.sources.contracts import CONTRACTS
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ def table_dataset(place: tuple[str, str], schema: str, table: str) -> DatasetId:
 
 def warehouse_place() -> tuple[str, str]:
     """(namespace, database) of the `warehouse` Airflow connection, read at run time."""
-    from airflow.sdk import Connection
+    from airflow.sdk import Connection  # at call time: this module is imported before Airflow is set up
 
     conn = Connection.get(settings.WAREHOUSE_CONN_ID)
     return warehouse_namespace(conn.host or "127.0.0.1", conn.port), conn.schema or "probation_evidence"
@@ -133,8 +135,6 @@ def source_dataset(extracted: dict, entity: str, api_base_url: str | None, drops
     """Where a provider's entity comes from: its API endpoint, or its files in the provider's drop folder."""
     family, provider_id = extracted["family"], extracted["provider_id"]
     if api_base_url:
-        from probation_evidence.sources.connectors.provider_api import entity_url
-
         parts = urlsplit(entity_url(api_base_url, provider_id, entity))
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
@@ -162,8 +162,6 @@ def load_lineage(
 ) -> tuple[list[DatasetId], list[DatasetId]]:
     """(inputs, outputs) of one provider's load: landed entities into their raw tables (and the audit tables
     every slice load writes: its batch, its quarantined rows)."""
-    from probation_evidence.sources.contracts import CONTRACTS
-
     entities = _unique((r["source"], r["entity"]) for r in loaded["results"])
     inputs = [landing_dataset(family, entity, landing_root) for family, entity in entities]
     outputs = [table_dataset(place, "raw", CONTRACTS[(family, entity)].table) for family, entity in entities]
@@ -205,7 +203,7 @@ def report(lineage: Callable[[], tuple[Iterable[DatasetId], Iterable[DatasetId]]
     (so no Asset is registered or updated, and no DAG is triggered). Previous datasets are replaced, not
     added to: a mapped task's instances may share one operator object when run in one process (`dag.test`).
     """
-    try:
+    try:  # Airflow is imported only inside a running task (module docstring), where a failure is logged
         from airflow.providers.openlineage import conf
 
         if conf.is_disabled():

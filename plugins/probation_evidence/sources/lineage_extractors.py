@@ -25,9 +25,11 @@ import json
 import logging
 from functools import cache
 
+from airflow.providers.common.compat.openlineage.facet import Dataset
 from airflow.providers.openlineage.extractors.base import BaseExtractor, DefaultExtractor, OperatorLineage
 
 from probation_evidence import settings
+from probation_evidence.sources.lineage import warehouse_namespace
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +166,6 @@ class DbtWatcherNodeExtractor(BaseExtractor):
         return COSMOS_WATCHER_SENSORS
 
     def _execute_extraction(self) -> OperatorLineage | None:
-        from airflow.providers.common.compat.openlineage.facet import Dataset
-
-        from probation_evidence.sources.lineage import warehouse_namespace
-
         unique_id = getattr(self.operator, "model_unique_id", None)
         inputs, outputs = node_relations(_project_manifest(), unique_id) if unique_id else ([], [])
         if not (inputs or outputs):

@@ -23,6 +23,12 @@ from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from queue import Queue
+from typing import cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg.copy import QueuedLibpqWriter
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # flags, header extension
 TRAILER = b"\xff\xff"
@@ -53,15 +59,11 @@ class _Fixed:
 
 @lru_cache(maxsize=32)
 def _offsets(n: int, width: int):
-    import pyarrow as pa
-
     return pa.py_buffer(array("i", range(0, (n + 1) * width, width)))
 
 
 def _as_binary(data, n: int, width: int):
     """A binary array of n values of `width` bytes each, over a contiguous buffer (no copy)."""
-    import pyarrow as pa
-
     return pa.Array.from_buffers(pa.binary(), n, [None, _offsets(n, width), pa.py_buffer(data)])
 
 
@@ -79,9 +81,6 @@ def _big_endian(values, code: str) -> array:
 def _record(pieces: list[_Fixed], n: int):
     """The fixed pieces side by side, row after row, as a binary array of n values: one Arrow `take` of
     32-bit words from the pieces' own words, with no per-row Python."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if len(pieces) == 1 and pieces[0].same is None:
         return _as_binary(pieces[0].data, n, pieces[0].width)  # already laid out: no copy
     capacity = 1 << max(n - 1, 1).bit_length()  # a few sizes, so the gather indices are cached
@@ -91,7 +90,7 @@ def _record(pieces: list[_Fixed], n: int):
             words.frombytes(piece.same)
     for piece in pieces:
         if piece.same is None:
-            words.frombytes(memoryview(piece.data).cast("B"))
+            words.frombytes(memoryview(cast(array, piece.data)).cast("B"))
             words.frombytes(bytes(piece.width * (capacity - n)))  # pad each piece to `capacity` rows
     values = pa.Array.from_buffers(pa.uint32(), len(words), [None, pa.py_buffer(words)])
     layout = tuple((p.width // 4, p.same is not None) for p in pieces)
@@ -104,8 +103,6 @@ def _record(pieces: list[_Fixed], n: int):
 def _gather(layout: tuple[tuple[int, bool], ...], capacity: int):
     """For words laid out as [the same-on-every-row words..., then each piece's rows padded to `capacity`],
     the indices that read them row after row. The first n rows' indices are a prefix, whatever n is."""
-    import pyarrow as pa
-
     width = sum(step for step, _ in layout)
     head = sum(step for step, same in layout if same)
     indices = array("i", bytes(4 * capacity * width))
@@ -141,9 +138,6 @@ def _parts(pieces: list, n: int) -> list:
 
 def _with_nulls(pieces: list[_Fixed], values) -> list:
     """A fixed-width field as pieces; one with nulls becomes its own part (a null is the length -1 alone)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if values.null_count == 0:
         return pieces
     encoded = _record(pieces, len(values))
@@ -153,9 +147,6 @@ def _with_nulls(pieces: list[_Fixed], values) -> list:
 # ------------------------------------------------------------------------------------------ fields
 def _int32_pieces(values) -> list:
     """[length 4][int32] per row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     values = values.cast(pa.int32())  # safe: raises rather than wraps
     filled = pc.fill_null(values, 0) if values.null_count else values
     return _with_nulls([_Fixed(4, same=_LENGTH_4), _Fixed(4, _big_endian(filled, "i"))], values)
@@ -163,9 +154,6 @@ def _int32_pieces(values) -> list:
 
 def _int64_pieces(values) -> list:
     """[length 8][int64] per row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     values = values.cast(pa.int64())
     filled = pc.fill_null(values, 0) if values.null_count else values
     return _with_nulls([_Fixed(4, same=_LENGTH_8), _Fixed(8, _big_endian(filled, "q"))], values)
@@ -173,9 +161,6 @@ def _int64_pieces(values) -> list:
 
 def _text_pieces(values) -> list:
     """[length][utf-8 bytes] per row: the lengths and the values themselves (null: length -1, no bytes)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     data = values.cast(pa.binary())
     lengths = pc.fill_null(pc.binary_length(data), -1).cast(pa.int32())
     return [_Fixed(4, _big_endian(lengths, "i")), pc.fill_null(data, b"") if data.null_count else data]
@@ -183,9 +168,6 @@ def _text_pieces(values) -> list:
 
 def _boolean_pieces(values) -> list:
     """[length 1][byte] per row: five bytes, so a part of its own."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     n = len(values)
     filled = pc.fill_null(values, False) if values.null_count else values
     out = array("B", bytes(5 * n))
@@ -198,9 +180,6 @@ def _boolean_pieces(values) -> list:
 
 
 def _pieces(values, kind: str) -> list:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if kind == "text":
         return _text_pieces(values.cast(pa.string()))
     if kind == "numeric":  # float8: the float64's own bits, big-endian
@@ -238,14 +217,14 @@ def constant_fields(values: list[tuple[str, object]]) -> bytes:
             data = str(value).encode()
             out += struct.pack(">i", len(data)) + data
         elif kind == "timestamp":
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else cast(datetime, value)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             delta = moment - datetime(2000, 1, 1, tzinfo=UTC)
             us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
             out += struct.pack(">iq", 8, us)
         elif kind == "integer":
-            out += struct.pack(">ii", 4, int(value))
+            out += struct.pack(">ii", 4, int(cast(int, value)))
         else:
             raise ValueError(f"constant fields of kind {kind} are not supported")
     return out
@@ -254,9 +233,6 @@ def constant_fields(values: list[tuple[str, object]]) -> bytes:
 def encode_rows(columns: list, kinds: list[str], constant: bytes = b"", tail: list | None = None) -> bytes:
     """Binary COPY rows (no signature or trailer) for equal-length Arrow arrays of the given kinds, then
     `constant` (pre-encoded fields, the same on every row), then `tail` ((array, kind) pairs)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     tail = tail or []
     n = len(columns[0]) if columns else len(tail[0][0])
     if n == 0:
@@ -285,31 +261,16 @@ def _count_fields(encoded: bytes) -> int:
     return count
 
 
-def _bounded_writer_class():
-    from queue import Queue
+class BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer (a thread sends while the caller encodes) with a bounded queue: when
+    the server falls behind, `write()` waits instead of buffering the file in memory."""
 
-    from psycopg.copy import QueuedLibpqWriter
+    # psycopg splits writes into blocks of at most 128 kB: at most 32 MB queued, ~130k rows of a weekly
+    # return. The queue must outlast the gap while the loader reads and validates its next batch: with 4 MB
+    # the server went idle in every gap, and a load took ~6% longer (8.7 s against 8.2 s, medians of 4
+    # alternating runs on a shared 2-core machine; 64 MB gained nothing more).
+    QUEUE_BLOCKS = 256
 
-    class BoundedQueuedWriter(QueuedLibpqWriter):
-        """psycopg's queued COPY writer (a thread sends while the caller encodes) with a bounded queue: when
-        the server falls behind, `write()` waits instead of buffering the file in memory."""
-
-        # psycopg splits writes into blocks of at most 128 kB: at most 32 MB queued, ~130k rows of a weekly
-        # return. The queue must outlast the gap while the loader reads and validates its next batch: with 4 MB
-        # the server went idle in every gap, and a load took ~6% longer (8.7 s against 8.2 s, medians of 4
-        # alternating runs on a shared 2-core machine; 64 MB gained nothing more).
-        QUEUE_BLOCKS = 256
-
-        def __init__(self, cursor, **kwargs):
-            super().__init__(cursor, **kwargs)
-            self._queue = Queue(maxsize=self.QUEUE_BLOCKS)
-
-    return BoundedQueuedWriter
-
-
-def __getattr__(name: str):
-    if name == "BoundedQueuedWriter":  # defined on first use: psycopg is imported lazily
-        cls = _bounded_writer_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(name)
+    def __init__(self, cursor, **kwargs):
+        super().__init__(cursor, **kwargs)
+        self._queue = Queue(maxsize=self.QUEUE_BLOCKS)

@@ -32,15 +32,38 @@ def family_contracts(source: str) -> list[Contract]:
 
 
 def families() -> list[str]:
-    return sorted({c.source for c in CONTRACTS.values()})
+    return sorted(FAMILIES)
 
 
-# Kept for callers of the first version.
-STAFFING_ESTABLISHMENT = staffing.ESTABLISHMENT
-STAFFING_STAFF = staffing.STAFF
+def _family_transports() -> dict[str, str]:
+    """family -> 'api' or 'file': all of a family's entities arrive the same way, or the contracts are wrong."""
+    kinds: dict[str, set[str]] = {}
+    for contract in CONTRACTS.values():
+        kinds.setdefault(contract.source, set()).add(contract.transport)
+    mixed = {family: sorted(found) for family, found in kinds.items() if len(found) != 1}
+    if mixed:
+        raise ValueError(f"source families mixing transports: {mixed}")
+    return {family: found.pop() for family, found in kinds.items()}
+
+
+#: Every source family, in the order of FAMILY_MODULES (`settings.FAMILIES` repeats it for DAG parse time,
+#: where importing the contracts is not wanted; a unit test holds the two equal).
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(c.source for c in CONTRACTS.values()))
+TRANSPORTS = _family_transports()
+
+
+def transport(family: str) -> str:
+    """'api' or 'file': how a family's systems deliver."""
+    try:
+        return TRANSPORTS[family]
+    except KeyError:
+        raise ValueError(f"no source family {family!r}") from None
+
 
 __all__ = [
     "CONTRACTS",
+    "FAMILIES",
+    "TRANSPORTS",
     "METADATA_COLUMNS",
     "Contract",
     "Field",
@@ -51,4 +74,5 @@ __all__ = [
     "family_contracts",
     "get_contract",
     "normalise_header",
+    "transport",
 ]

@@ -13,7 +13,7 @@ KINDS = ("text", "numeric", "integer", "date", "timestamp", "boolean")
 PG_TYPES = {
     "text": "text",
     # The loader validates numbers as float64, so raw keeps them as float8: nothing is lost, and binary COPY
-    # sends them as they are (encoding PostgreSQL's decimal `numeric` was the loader's largest cost).
+    # sends them as they are (encoding PostgreSQL's decimal `numeric` would be the loader's largest cost).
     # Staging casts to exact numeric(p, s).
     "numeric": "double precision",
     "integer": "integer",
@@ -102,6 +102,12 @@ PDU = Field(
     references="pdu",
     aliases=("PDU", "PDU Code", "Delivery Unit"),
 )
+
+#: The staff grades every family that describes staff uses.
+GRADES = ("PO", "PSO", "SPO", "PQiP")
+
+AS_AT = Field("as_at_date", "date", "Date the extract describes.", is_period=True)
+STAFF_ID = Field("staff_id", "text", "Pseudonymised staff identifier; never a name.")
 
 #: Load metadata columns on every raw table; the leading underscore marks them as ours, not the source's.
 METADATA_COLUMNS = (

@@ -17,7 +17,6 @@ STAFF_QUESTIONS = (
     "understand_vision",
     "safe_to_raise_concerns",
 )
-ENGAGEMENT_QUESTIONS = STAFF_QUESTIONS[:5]
 POP_QUESTIONS = ("services_easy_to_access", "treated_fairly", "involved_in_plan", "overall_satisfied")
 COMPLAINT_CATEGORIES = ("staff_conduct", "supervision_arrangements", "accommodation", "communication", "other")
 

@@ -7,8 +7,7 @@ completeness returns and the MI publication log.
 
 from __future__ import annotations
 
-from probation_evidence.sources.contracts.base import Contract, Field
-from probation_evidence.sources.contracts.staffing import AS_AT, PDU, PROVIDER, STAFF_ID
+from probation_evidence.sources.contracts.base import AS_AT, PDU, PROVIDER, STAFF_ID, Contract, Field
 
 SYSTEMS = ("case_management", "assessment", "workload", "email")
 INCIDENT_SYSTEMS = (*SYSTEMS, "network", "end_user_device")

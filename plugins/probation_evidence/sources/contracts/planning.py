@@ -8,8 +8,7 @@ programme as planned on that day, so fieldwork dates may lie after it.
 
 from __future__ import annotations
 
-from probation_evidence.sources.contracts.base import Contract, Field
-from probation_evidence.sources.contracts.staffing import AS_AT, PROVIDER
+from probation_evidence.sources.contracts.base import AS_AT, PROVIDER, Contract, Field
 
 INSPECTION_TYPES = ("Regional inspection", "Re-inspection", "Thematic inspection")
 

@@ -6,12 +6,7 @@ so one extract carries a year of history and successive extracts overlap.
 
 from __future__ import annotations
 
-from probation_evidence.sources.contracts.base import PDU, PROVIDER, Contract, Field
-
-GRADES = ("PO", "PSO", "SPO", "PQiP")
-
-AS_AT = Field("as_at_date", "date", "Date the extract describes.", is_period=True)
-STAFF_ID = Field("staff_id", "text", "Pseudonymised staff identifier; never a name.")
+from probation_evidence.sources.contracts.base import AS_AT, GRADES, PDU, PROVIDER, STAFF_ID, Contract, Field
 
 ESTABLISHMENT = Contract(
     source="staffing",

@@ -7,8 +7,7 @@ Above 110% is red; over 110% for 4 consecutive weeks is "excessive".
 
 from __future__ import annotations
 
-from probation_evidence.sources.contracts.base import Contract, Field
-from probation_evidence.sources.contracts.staffing import GRADES
+from probation_evidence.sources.contracts.base import GRADES, Contract, Field
 
 NOMINAL_TARGET_POINTS = 2176
 FULL_TIME_HOURS = 37.0

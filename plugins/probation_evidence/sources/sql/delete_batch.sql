@@ -1,0 +1,2 @@
+delete from audit.load_batches
+where batch_id = %s
