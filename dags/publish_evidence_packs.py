@@ -37,12 +37,15 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task, task_group
 
 from probation_evidence import settings
+from probation_evidence.orchestration.connections import warehouse_url
 from probation_evidence.orchestration.defaults import (
     DAG_FAILURE_CALLBACKS,
     DEFAULT_ARGS,
     MARTS,
     START_DATE,
+    run_date,
     run_deadline,
+    skip_while_rebuilding,
 )
 from probation_evidence.orchestration.ingest_dag import mapped_results
 
@@ -73,13 +76,13 @@ from probation_evidence.orchestration.ingest_dag import mapped_results
     },
 )  # fmt: skip
 def publish_evidence_packs():
+    # Each task imports packs (publish, approval) when it runs: a DAG file imports only orchestration and
+    # settings, so that parsing it stays fast and loads no rendering or database code.
     # No retries: a refusal is for a person to see now; the next marts Asset event runs the DAG again.
     @task(retries=0)
     def check_marts_tested(ti=None) -> None:
         """Fail, naming the state and what to do, unless audit.marts_state is 'passed'; skip (no alert) while
         a transform run is rebuilding the marts, whose own Asset event runs this DAG again."""
-        from probation_evidence.orchestration.connections import warehouse_url
-        from probation_evidence.orchestration.defaults import skip_while_rebuilding
         from probation_evidence.packs.publish import MartsNotPublishable, check_marts_publishable
 
         try:
@@ -90,8 +93,6 @@ def publish_evidence_packs():
 
     @task
     def find_due_inspections(logical_date=None, dag_run=None) -> list[dict]:
-        from probation_evidence.orchestration.connections import warehouse_url
-        from probation_evidence.orchestration.defaults import run_date
         from probation_evidence.packs.publish import due_inspections
 
         return due_inspections(warehouse_url(), run_date(logical_date, dag_run))
@@ -100,9 +101,8 @@ def publish_evidence_packs():
     def render_pack(inspection: dict, params=None, ti=None) -> str | dict:
         """Publish the pack (its HTML path); with approval on, stage a new version instead (what was staged).
         Skipped if a rebuild of the marts started since the check: the rebuild's event publishes it."""
-        from probation_evidence.orchestration.connections import warehouse_url
-        from probation_evidence.orchestration.defaults import skip_while_rebuilding
-        from probation_evidence.packs.publish import MartsNotPublishable, publish_pack, stage_pack
+        from probation_evidence.packs.approval import stage_pack
+        from probation_evidence.packs.publish import MartsNotPublishable, publish_pack
 
         republish = inspection["inspection_id"] in ((params or {}).get("republish") or [])
         try:
@@ -116,14 +116,14 @@ def publish_evidence_packs():
     @task
     def report_published(paths: list) -> list[str]:
         """The run's list of packs, kept in XCom for the run's record (a staged pack: its staged HTML)."""
-        from probation_evidence.packs.publish import rendered_path
+        from probation_evidence.packs.approval import rendered_path
 
         return sorted(rendered_path(result) for result in mapped_results(paths))
 
     @task
     def awaiting_approval(rendered: list) -> list[dict]:
         """The new versions staged for a planner's approval (none unless approval is on)."""
-        from probation_evidence.packs.publish import staged_versions
+        from probation_evidence.packs.approval import staged_versions
 
         return staged_versions(mapped_results(rendered))
 
@@ -133,7 +133,7 @@ def publish_evidence_packs():
     def approve_pack(staged: dict):
         @task(multiple_outputs=True)
         def approval_request(staged: dict) -> dict:
-            from probation_evidence.packs.publish import approval_request
+            from probation_evidence.packs.approval import approval_request
 
             return approval_request(staged)
 
@@ -141,8 +141,7 @@ def publish_evidence_packs():
         @task(multiple_outputs=False)
         def record_decision(staged: dict, decision: dict) -> dict:
             """Approve: record the version and move its files to the published folder. Reject: remove them."""
-            from probation_evidence.orchestration.connections import warehouse_url
-            from probation_evidence.packs.publish import record_decision
+            from probation_evidence.packs.approval import record_decision
 
             return record_decision(warehouse_url(), staged, decision)
 

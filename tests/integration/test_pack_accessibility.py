@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from probation_evidence.packs import browser as pack_browser
 from probation_evidence.packs.render import render_pack_html
@@ -41,8 +42,6 @@ def large_pack(tmp_path_factory) -> Path:
 
 
 def _axe_violations(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
-
     results = Axe().run(page)
     return results.response["violations"]
 

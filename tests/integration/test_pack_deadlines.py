@@ -14,6 +14,7 @@ marts.dim_inspection as the marts models build them; audit.pack_publications is 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import subprocess
@@ -102,6 +103,8 @@ def receiver(monkeypatch, url, airflow_db):
 
 def run_check(logical: date):
     """One run of check_pack_deadlines in this process, as `airflow dags test` runs it."""
+    # Airflow (with pendulum and sqlalchemy) is imported by the tests that run it: importing it takes
+    # seconds, which a run that deselects the airflow mark should not pay for collecting this module.
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
@@ -170,15 +173,13 @@ def test_a_missed_run_deadline_reaches_the_webhook_through_airflows_own_path(rec
     """A Deadline row for a real run of the DAG, with the DAG's own DeadlineAlert callback, handled as the
     scheduler handles a missed one (Deadline.handle_miss queues a triggerer callback with the context) and run
     as the triggerer runs it (CallbackTrigger)."""
-    import asyncio
-
     from airflow.models import DagRun
     from airflow.models.callback import CallbackState
     from airflow.models.deadline import Deadline
     from airflow.triggers.callback import CallbackTrigger
     from airflow.utils.session import create_session
 
-    from probation_evidence.orchestration.alerts import dag_run_deadline
+    from probation_evidence.orchestration.alerts import dag_run_deadline  # imports Airflow
 
     run = run_check(RUN_DATE)
     receiver.requests.clear()

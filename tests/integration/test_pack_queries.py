@@ -11,7 +11,13 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
+from psycopg import sql
+
+from probation_evidence import warehouse
+from probation_evidence.packs.queries import find_due_inspections, load_pack_context
+from probation_evidence.packs.render import render_pack_html
 
 pytestmark = pytest.mark.warehouse
 
@@ -202,8 +208,6 @@ SEED: dict[str, list[tuple]] = {
 
 def _seed(conn) -> None:
     """Create the contract's tables and insert SEED, with identifiers quoted and values bound."""
-    from psycopg import sql
-
     with conn.cursor() as cur:
         cur.execute(SCHEMA_SQL)
         for table, rows in SEED.items():
@@ -217,10 +221,6 @@ def _seed(conn) -> None:
 @pytest.fixture(scope="module")
 def conn(server_url) -> Iterator:
     """A connection to a fresh, seeded database that is dropped when the module's tests finish."""
-    import psycopg
-
-    from probation_evidence import warehouse
-
     name = f"pe_pack_test_{secrets.token_hex(6)}"
     url = warehouse.fresh_database(server_url, name)
     try:
@@ -233,8 +233,6 @@ def conn(server_url) -> Iterator:
 
 
 def test_load_pack_context_reads_the_marts(conn):
-    from probation_evidence.packs.queries import load_pack_context
-
     ctx = load_pack_context(conn, "INS-IN", AS_AT, pack_version="2")
     assert (ctx.provider_id, ctx.provider_name, ctx.inspection_type) == ("N07", "London", "Domain one")
     assert ctx.fieldwork_start_date == AS_AT + timedelta(days=56)
@@ -273,8 +271,6 @@ def test_load_pack_context_reads_the_marts(conn):
 
 
 def test_each_line_carries_its_comparators_from_the_marts(conn):
-    from probation_evidence.packs.queries import load_pack_context
-
     ctx = load_pack_context(conn, "INS-IN", AS_AT)
     line = ctx.standards[1].evidence[0]
     assert (line.lower_998, line.upper_998, line.comparison_998) == (0.0871, 0.1722, "worse")
@@ -306,16 +302,12 @@ def test_each_line_carries_its_comparators_from_the_marts(conn):
 
 
 def test_a_provider_with_no_earlier_inspection_has_no_change_since(conn):
-    from probation_evidence.packs.queries import load_pack_context
-
     ctx = load_pack_context(conn, "INS-NEAR", AS_AT)
     assert all(line.previous is None for s in ctx.standards for line in s.evidence)
     assert ctx.peer_group == ()
 
 
 def test_indicator_without_a_value_is_still_listed(conn):
-    from probation_evidence.packs.queries import load_pack_context
-
     ctx = load_pack_context(conn, "INS-NEAR", AS_AT)  # N01 has no S01 value
     line = ctx.standards[1].evidence[0]
     assert line.indicator_id == "S01" and line.value is None and line.indicative_band is None
@@ -323,23 +315,16 @@ def test_indicator_without_a_value_is_still_listed(conn):
 
 
 def test_loaded_context_renders(conn):
-    from probation_evidence.packs.queries import load_pack_context
-    from probation_evidence.packs.render import render_pack_html
-
     html = render_pack_html(load_pack_context(conn, "INS-IN", AS_AT))
     assert "12.3%" in html and "<mark>substantial or frequent</mark>" in html
 
 
 def test_unknown_inspection_raises_lookup_error_naming_it(conn):
-    from probation_evidence.packs.queries import load_pack_context
-
     with pytest.raises(LookupError, match="INS-NOPE"):
         load_pack_context(conn, "INS-NOPE", AS_AT)
 
 
 def test_find_due_inspections_window_edges(conn):
-    from probation_evidence.packs.queries import find_due_inspections
-
     due = find_due_inspections(conn, AS_AT)
     # as_at itself is out, as_at + 1 and as_at + 56 are in, as_at + 57 is out; ordered by start date.
     assert [d["inspection_id"] for d in due] == ["INS-NEAR", "INS-IN"]

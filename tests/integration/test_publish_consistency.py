@@ -19,13 +19,17 @@ import contextlib
 import hashlib
 import secrets
 import threading
+import time
 from collections.abc import Generator, Iterator
 from datetime import timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
-from probation_evidence import warehouse
+from probation_evidence import cli, warehouse
+from probation_evidence.packs import publish
+from probation_evidence.packs.publish import next_version
 from tests.integration.test_pack_queries import AS_AT, MARTS_SQL, SEED
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
@@ -67,8 +71,6 @@ BATCH_COLUMNS = (
 def seeded_warehouse(server_url, prefix: str, extra_sql: str | None = None) -> Generator[warehouse.WarehouseUrl]:
     """A throwaway bootstrapped database holding the seeded marts and audit rows, its marts state 'passed'
     (`extra_sql` runs after the seed, before the grants); dropped afterwards."""
-    from psycopg import sql
-
     name = f"{prefix}_{secrets.token_hex(6)}"
     url = warehouse.fresh_database(server_url, name)
     try:
@@ -134,9 +136,6 @@ def inspection(inspection_id: str) -> dict:
 
 @pytest.mark.parametrize("status", ["building", "failed", None])
 def test_nothing_is_published_unless_the_marts_passed_their_tests(url, tmp_path, capsys, status):
-    from probation_evidence import cli
-    from probation_evidence.packs import publish
-
     set_state(url, status)
     try:
         named = "has no row" if status is None else f"the marts state is '{status}'"
@@ -157,8 +156,6 @@ def test_nothing_is_published_unless_the_marts_passed_their_tests(url, tmp_path,
 
 def test_a_pack_is_read_in_one_repeatable_read_read_only_snapshot(url, tmp_path):
     """A value committed after the pack's first query, before a later one, is not in the pack."""
-    from probation_evidence.packs import publish
-
     result: dict = {}
 
     def publishing() -> None:
@@ -196,8 +193,6 @@ def test_a_pack_is_read_in_one_repeatable_read_read_only_snapshot(url, tmp_path)
 
 def wait_for_lock_waiters(conn, where: str, params: list, count: int) -> None:
     """Until `count` sessions wait for the advisory lock (the test's way to know where a publisher is)."""
-    import time
-
     for _ in range(600):
         waiting = conn.execute(
             f"select count(*) from pg_locks where locktype = 'advisory' and not granted and {where}",  # noqa: S608
@@ -210,8 +205,6 @@ def wait_for_lock_waiters(conn, where: str, params: list, count: int) -> None:
 
 
 def test_same_numbers_with_different_html_is_a_new_version_and_recorded_files_never_change(url, tmp_path):
-    from probation_evidence.packs import publish
-
     folder = tmp_path / "INS-NEAR"
     publish.publish_pack(url.url(), inspection("INS-NEAR"), tmp_path)
     (v1, reason, data_v1, html_v1, csv_v1), = publications(url, "INS-NEAR")  # fmt: skip
@@ -250,8 +243,6 @@ def test_same_numbers_with_different_html_is_a_new_version_and_recorded_files_ne
 
 
 def test_two_publishers_of_one_inspection_take_consecutive_versions(url, tmp_path):
-    from probation_evidence.packs import publish
-
     errors: list[BaseException] = []
 
     def publishing(out) -> None:
@@ -284,8 +275,6 @@ def test_two_publishers_of_one_inspection_take_consecutive_versions(url, tmp_pat
 
 def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
     """A row naming another provider (comparison, funnel point, peer) is tagged with it, not the pack's."""
-    from probation_evidence.packs import publish
-
     with psycopg.connect(url.url()) as conn:
         conn.execute(
             "insert into marts.fct_indicator_values (indicator_value_id, indicator_id, provider_id, period_end_date,"
@@ -316,8 +305,6 @@ def test_the_frozen_rows_carry_the_provider_each_figure_is_about(url, tmp_path):
 
 
 def test_next_version_for_changed_html_with_the_same_numbers():
-    from probation_evidence.packs.publish import next_version
-
     assert next_version((3, "abc", "html-a"), "abc", False, "html-b") == (4, "content changed")
     assert next_version((3, "abc", "html-a"), "abc", False, "html-a") == (3, None)
     assert next_version((3, "abc", "html-a"), "abd", False, "html-b") == (4, "data changed")

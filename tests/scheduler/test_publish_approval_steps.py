@@ -34,6 +34,7 @@ import psycopg
 import pytest
 
 from probation_evidence import settings, warehouse
+from probation_evidence.packs import approval, publish
 from tests.integration.test_pack_queries import AS_AT
 from tests.integration.test_publish_consistency import seeded_warehouse
 
@@ -123,10 +124,8 @@ def test_approval_is_off_unless_asked_for_and_the_dag_param_follows_the_setting(
 
 
 def test_a_staged_version_is_recorded_and_published_only_once_approved(url, clean, tmp_path):
-    from probation_evidence.packs import publish
-
     packs, staging = tmp_path / "packs", tmp_path / "staging"
-    staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
+    staged = approval.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
     assert (staged["status"], staged["inspection_id"], staged["provider_id"], staged["pack_version"]) == (
         "staged", "INS-IN", "N07", 1,
     )  # fmt: skip
@@ -136,12 +135,12 @@ def test_a_staged_version_is_recorded_and_published_only_once_approved(url, clea
     assert publications(url) == [], "nothing recorded"
     staged_hashes = {kind: sha256(staging / "INS-IN" / f"N07-evidence-pack-v1.{kind}") for kind in ("html", "csv")}
 
-    request = publish.approval_request(staged)
+    request = approval.approval_request(staged)
     for shown in ("INS-IN", "N07", "first", str(staging / "INS-IN" / "N07-evidence-pack-v1.html")):
         assert shown in request["subject"] + request["body"]
     assert "London" not in request["body"], "codes, not names"
 
-    outcome = publish.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
+    outcome = approval.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
     assert outcome["outcome"] == "approved"
     ((inspection_id, version, reason, data_sha, html_sha, csv_sha),) = publications(url)
     assert (inspection_id, version, reason, data_sha) == ("INS-IN", 1, "first", staged["data_sha256"])
@@ -152,70 +151,64 @@ def test_a_staged_version_is_recorded_and_published_only_once_approved(url, clea
     assert files_under(staging) == [], "moved, not copied"
 
     # The next run finds the approved version current: nothing to stage, nothing recorded.
-    again = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
+    again = approval.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
     assert (again["status"], again["pack_version"]) == ("unchanged", 1)
     assert len(publications(url)) == 1 and files_under(staging) == []
 
 
 def test_a_rejected_version_records_nothing_and_its_staged_files_are_removed(url, clean, tmp_path):
-    from probation_evidence.packs import publish
-
     packs, staging = tmp_path / "packs", tmp_path / "staging"
     publish.publish_pack(url.url(), inspection("INS-IN"), packs)  # v1, published without approval
     with psycopg.connect(url.url()) as conn:
         conn.execute(CHANGED, [0.5])
-    staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
+    staged = approval.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
     assert (staged["pack_version"], staged["reason"], staged["previous"][0]) == (2, "data changed", 1)
-    assert "version 1" in publish.approval_request(staged)["body"]
+    assert "version 1" in approval.approval_request(staged)["body"]
     before = publications(url)
 
-    outcome = publish.record_decision(url.url(), staged, {"chosen_options": ["Reject"]}, packs, staging)
+    outcome = approval.record_decision(url.url(), staged, {"chosen_options": ["Reject"]}, packs, staging)
     assert outcome["outcome"] == "rejected" and len(outcome["removed"]) == 3
     assert publications(url) == before, "nothing recorded"
     assert files_under(staging) == []
     assert files_under(packs) == [f"INS-IN/N07-evidence-pack-v1.{kind}" for kind in ("csv", "html", "pdf")]
 
     with pytest.raises(ValueError, match="expected the answer 'Approve' or 'Reject' for INS-IN"):
-        publish.record_decision(url.url(), staged, {"chosen_options": ["Maybe"]}, packs, staging)
+        approval.record_decision(url.url(), staged, {"chosen_options": ["Maybe"]}, packs, staging)
 
 
 def test_an_approval_is_refused_when_the_warehouse_changed_since_staging(url, clean, tmp_path):
     """What was approved is what is recorded, or nothing: the pack is read again at record time."""
-    from probation_evidence.packs import publish
-
     packs, staging = tmp_path / "packs", tmp_path / "staging"
-    staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
+    staged = approval.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
     with psycopg.connect(url.url()) as conn:
         conn.execute(CHANGED, [0.5])
-    with pytest.raises(publish.StagedPackOutdated, match="INS-IN v1 was approved but not recorded: the warehouse"):
-        publish.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
+    with pytest.raises(approval.StagedPackOutdated, match="INS-IN v1 was approved but not recorded: the warehouse"):
+        approval.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
     assert publications(url) == []
     assert files_under(staging) == [] and files_under(packs) == []
 
     # Another version recorded meanwhile (a publisher without approval, from other numbers): refused too.
-    staged = publish.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
+    staged = approval.stage_pack(url.url(), inspection("INS-IN"), packs, staging)
     with psycopg.connect(url.url()) as conn:
         conn.execute(CHANGED, [0.1233])
     publish.publish_pack(url.url(), inspection("INS-IN"), packs)
-    with pytest.raises(publish.StagedPackOutdated, match="another version was recorded since it was staged"):
-        publish.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
+    with pytest.raises(approval.StagedPackOutdated, match="another version was recorded since it was staged"):
+        approval.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
     assert [(i, v) for i, v, *_ in publications(url)] == [("INS-IN", 1)]
 
 
 def test_an_approval_is_refused_while_the_marts_are_not_a_tested_build(url, clean, tmp_path):
-    from probation_evidence.packs import publish
-
     packs, staging = tmp_path / "packs", tmp_path / "staging"
-    staged = publish.stage_pack(url.url(), inspection("INS-NEAR"), packs, staging)
+    staged = approval.stage_pack(url.url(), inspection("INS-NEAR"), packs, staging)
     with psycopg.connect(url.url()) as conn:
         conn.execute("update audit.marts_state set status = 'building'")
     with pytest.raises(publish.MartsNotPublishable, match="the marts state is 'building'"):
-        publish.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
+        approval.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
     assert publications(url) == [] and files_under(packs) == []
     assert len(files_under(staging)) == 3, "kept: the approval can be retried once the marts passed"
     with psycopg.connect(url.url()) as conn:
         conn.execute("update audit.marts_state set status = 'passed'")
-    publish.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
+    approval.record_decision(url.url(), staged, {"chosen_options": ["Approve"]}, packs, staging)
     assert [(i, v, r) for i, v, r, *_ in publications(url)] == [("INS-NEAR", 1, "first")]
 
 

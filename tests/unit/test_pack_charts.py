@@ -10,14 +10,8 @@ from datetime import date
 import pytest
 from markupsafe import Markup
 
-from probation_evidence.packs.charts import (
-    comparison_chart,
-    comparison_summary,
-    pdu_chart,
-    pdu_summary,
-    trend_chart,
-    trend_summary,
-)
+from probation_evidence.packs.charts.dotplot import comparison_chart, comparison_summary, pdu_chart, pdu_summary
+from probation_evidence.packs.charts.trend import trend_chart, trend_summary
 from tests.svg_reading import NS, elements, parse, texts
 
 HOSTILE = '<script>alert(1)</script> & "x"'

@@ -10,7 +10,9 @@ import xml.etree.ElementTree as ET  # noqa: S405 - parses only this module's own
 import pytest
 from markupsafe import Markup
 
-from probation_evidence.packs.funnel import FunnelLimit, FunnelPoint, funnel_chart, funnel_summary, funnel_table
+from probation_evidence.packs.charts.funnel import FunnelLimit, FunnelPoint, funnel_chart, funnel_summary
+from probation_evidence.packs.figures import funnel_table
+from probation_evidence.packs.render import _environment
 from tests.svg_reading import NS, elements, parse, texts
 
 HOSTILE = '<script>alert(1)</script> & "x"'
@@ -40,6 +42,12 @@ LIMITS = [limit(n) for n in (100, 200, 400, 700, 1000)]
 def funnel(points=POINTS, limits=LIMITS, chart_id: str = "f1", **kw) -> Markup:
     options = dict(target=TARGET, unit="%", polarity="down", chart_id=chart_id, title="Stress share of absence")
     return funnel_chart(points, limits, **{**options, **kw})
+
+
+def table_html(title: str, unit: str, points=POINTS) -> Markup:
+    """The funnel's numbers as the pack shows them: its DataTable through the pack's data_table macro."""
+    macro = _environment().get_template("data_table.html.j2").module.data_table
+    return macro(funnel_table(title, unit, points))
 
 
 def desc(root: ET.Element) -> str:
@@ -279,7 +287,7 @@ def test_hostile_text_is_escaped_everywhere() -> None:
         x_label=HOSTILE,
         others_label=HOSTILE,
     )
-    table = funnel_table(points, unit=HOSTILE, target=TARGET, caption=HOSTILE, target_label=HOSTILE)
+    table = table_html(HOSTILE, HOSTILE, points)
     for markup in (svg, table):
         assert "<script" not in markup and "&lt;script&gt;" in markup
     root = parse(svg)
@@ -288,7 +296,8 @@ def test_hostile_text_is_escaped_everywhere() -> None:
     assert HOSTILE in desc(root)
     assert texts(root, "chart-focus-label") == [HOSTILE[:27] + "\u2026"]
     cells = ET.fromstring(str(table))  # noqa: S314 - our own output
-    assert cells.find("tbody/tr/th").text == f"{HOSTILE} (focus)"
+    assert cells.find("caption").text == HOSTILE
+    assert cells.find("tbody/tr/th").text == f"{HOSTILE} (this provider)"
 
 
 def test_output_is_byte_identical_and_independent_of_input_order() -> None:
@@ -298,7 +307,8 @@ def test_output_is_byte_identical_and_independent_of_input_order() -> None:
     assert points != POINTS and limits != LIMITS
     assert str(funnel()) == str(funnel())
     assert str(funnel(points=points, limits=limits)) == str(funnel())
-    assert str(funnel_table(points, unit="%")) == str(funnel_table(POINTS, unit="%"))
+    assert str(table_html("t", "%")) == str(table_html("t", "%"))
+    assert sorted(funnel_table("t", "%", points).rows) == sorted(funnel_table("t", "%", POINTS).rows)
 
 
 def test_coordinates_are_rounded_to_two_decimals() -> None:
@@ -356,17 +366,17 @@ def test_negative_values_sit_below_the_target_and_positive_above() -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_table_gives_the_numbers_focus_first_with_scoped_headers() -> None:
-    table = ET.fromstring(str(funnel_table(POINTS, unit="%", target=TARGET, target_label="National")))  # noqa: S314
-    assert table.find("caption").text == "Values and positions against the control limits (National 20.0%)"
+def test_table_gives_the_numbers_with_scoped_headers() -> None:
+    table = ET.fromstring(str(table_html("Stress share of absence: funnel plot of providers", "%")))  # noqa: S314
+    assert table.find("caption").text == "Stress share of absence: funnel plot of providers"
     assert [th.get("scope") for th in table.find("thead").iter("th")] == ["col"] * 4
     rows = table.findall("tbody/tr")
     assert [r.find("th").get("scope") for r in rows] == ["row"] * len(POINTS)
     first = [rows[0].find("th").text, *(td.text for td in rows[0].findall("td"))]
-    assert first == ["N07 North West (focus)", "400", "30.0%", "worse (99.8%)"]
+    assert first == ["N07 North West (this provider)", "400", "30.0%", "worse (99.8%)"]
     assert [r.find("th").text for r in rows[1:3]] == ["N01 North East", "N02 Yorkshire"]
-    empty = ET.fromstring(str(funnel_table([], unit="%")))  # noqa: S314
-    assert "No data" in "".join(empty.itertext())
+    empty = ET.fromstring(str(table_html("t", "%", [])))  # noqa: S314
+    assert not empty.findall("tbody/tr"), "no unit, no row"
 
 
 def test_small_fractional_denominators_get_exact_tick_labels() -> None:
@@ -382,6 +392,6 @@ def test_points_may_be_any_iterable() -> None:
 def test_chart_and_table_embed_unescaped_in_an_autoescaping_template() -> None:
     jinja2 = pytest.importorskip("jinja2")
     template = jinja2.Environment(autoescape=True).from_string("<figure>{{ c }}</figure>{{ t }}")
-    html = template.render(c=funnel(), t=funnel_table(POINTS, unit="%"))
+    html = template.render(c=funnel(), t=table_html("t", "%"))
     assert html.startswith('<figure><svg xmlns="http://www.w3.org/2000/svg"')
-    assert '</figure><table class="data-table funnel-table">' in html
+    assert '</figure><table class="data">' in html

@@ -7,12 +7,40 @@ standard shows (evidence or not), and the same context renders the same bytes.
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
 import re
 from datetime import UTC, date, datetime
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from probation_evidence.packs.export import COLUMNS, render_pack_csv
+from probation_evidence.packs.figures import spine_rows
+from probation_evidence.packs.formats import format_value, highlight_phrase
+from probation_evidence.packs.model import (
+    CharacteristicRef,
+    EvidenceLine,
+    FunnelLimitValue,
+    FunnelPointValue,
+    FunnelView,
+    PackContext,
+    PduValue,
+    PeerProvider,
+    PeerValue,
+    PreviousValue,
+    SeriesPoint,
+    SourceBatch,
+    StandardSection,
+    SubmissionIssue,
+)
+from probation_evidence.packs.publish import next_version
+from probation_evidence.packs.render import ANNEX_SECTIONS, CORE_SECTIONS, FILTER_SCRIPT, render_pack_html, write_pack
+from probation_evidence.packs.views import areas_of_interest
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -34,8 +62,6 @@ STANDARDS = {
 
 
 def _s01_line(**overrides):
-    from probation_evidence.packs.model import CharacteristicRef, EvidenceLine, PduValue, PeerValue, SeriesPoint
-
     fields = {
         "indicator_id": "S01",
         "indicator_name": "PO vacancy rate",
@@ -85,8 +111,6 @@ def _s01_line(**overrides):
 
 
 def _context(evidence_by_standard=None, **overrides):
-    from probation_evidence.packs.model import PackContext, SourceBatch, StandardSection
-
     evidence_by_standard = {"1.2": [_s01_line()]} if evidence_by_standard is None else evidence_by_standard
     fields = {
         "provider_id": "N07",
@@ -111,8 +135,6 @@ def _context(evidence_by_standard=None, **overrides):
 
 
 def _render(ctx=None) -> str:
-    from probation_evidence.packs.render import render_pack_html
-
     return render_pack_html(ctx or _context())
 
 
@@ -169,8 +191,6 @@ def _scripts(html: str) -> list[str]:
 
 
 def test_data_is_escaped_never_executed():
-    from probation_evidence.packs.render import FILTER_SCRIPT
-
     html = _render()
     # The only script is the pack's own filter script; no data ever opens a tag.
     assert html.lower().count("<script") == 1 and _scripts(html) == [FILTER_SCRIPT]
@@ -243,8 +263,6 @@ def test_provenance_annex_lists_batches():
 
 
 def test_rendering_is_deterministic(tmp_path: Path):
-    from probation_evidence.packs.render import write_pack
-
     assert _render() == _render()
     first = write_pack(_context(), tmp_path)
     first_bytes = first.read_bytes()
@@ -255,8 +273,6 @@ def test_rendering_is_deterministic(tmp_path: Path):
 
 
 def test_write_pack_refuses_path_traversal(tmp_path: Path):
-    from probation_evidence.packs.render import write_pack
-
     with pytest.raises(ValueError, match="Unsafe"):
         write_pack(_context(inspection_id="../escape"), tmp_path)
 
@@ -298,22 +314,16 @@ def test_html_root_declares_language():
     ],
 )
 def test_format_value(value, unit, expected):
-    from probation_evidence.packs.render import format_value
-
     assert format_value(value, unit) == expected
 
 
 def test_highlight_escapes_each_fragment():
-    from probation_evidence.packs.render import highlight_phrase
-
     markup, found = highlight_phrase('a <b>bold</b> & "q" here now', '<b>bold</b> & "q" here')
     assert found
     assert str(markup) == "a <mark>&lt;b&gt;bold&lt;/b&gt; &amp; &#34;q&#34; here</mark> now"
 
 
 def test_highlight_handles_ellipsis_and_misses():
-    from probation_evidence.packs.render import highlight_phrase
-
     markup, found = highlight_phrase("the workloads are actively managed", "workloads \u2026 actively managed")
     assert found and str(markup) == "the <mark>workloads</mark> are <mark>actively managed</mark>"
     markup, found = highlight_phrase("x < y", "absent")
@@ -337,17 +347,10 @@ def test_a_line_without_series_has_no_charts_and_no_value_has_none():
 
 
 def _csv_rows(ctx=None) -> list[dict]:
-    import csv
-    import io
-
-    from probation_evidence.packs.export import render_pack_csv
-
     return list(csv.DictReader(io.StringIO(render_pack_csv(ctx or _context()))))
 
 
 def test_the_csv_holds_every_number_of_every_chart_and_figure():
-    from probation_evidence.packs.export import COLUMNS
-
     rows = _csv_rows()
     assert tuple(rows[0]) == COLUMNS
     by_type: dict[str, list[dict]] = {}
@@ -364,8 +367,6 @@ def test_the_csv_holds_every_number_of_every_chart_and_figure():
 
 
 def test_the_csv_defuses_spreadsheet_formulas_and_is_deterministic():
-    from probation_evidence.packs.model import PduValue
-
     line = _s01_line(pdus=(PduValue("=HYPERLINK(1)", 0.1, None, None, "similar"),))
     rows = _csv_rows(_context({"1.2": [line]}))
     assert "'=HYPERLINK(1)" in {r["subject"] for r in rows}
@@ -383,15 +384,10 @@ def test_the_csv_defuses_spreadsheet_formulas_and_is_deterministic():
     ],
 )
 def test_a_new_pack_version_only_for_a_first_publication_changed_data_or_a_request(latest, republish, expected):
-    from probation_evidence.packs.publish import next_version
-
     assert next_version(latest, "abc", republish) == expected
 
 
 def test_areas_of_interest_name_what_is_worse_better_and_missing():
-    from probation_evidence.packs.model import StandardSection
-    from probation_evidence.packs.render import areas_of_interest
-
     section = StandardSection(
         "1.2", "Staff", "Staffing", [
             _s01_line(),
@@ -411,8 +407,6 @@ def test_areas_of_interest_name_what_is_worse_better_and_missing():
 
 
 def test_data_quality_comes_before_the_standards_and_methods_list_every_indicator():
-    from probation_evidence.packs.model import SubmissionIssue
-
     issue = SubmissionIssue("workload", "weekly_caseload", date(2026, 9, 27), date(2026, 10, 4), "missing", None, None)
     html = _render(_context(submission_issues=(issue,)))
     assert html.index('id="data-quality-heading"') < html.index('id="standard-1-1-heading"')
@@ -429,9 +423,6 @@ def test_a_value_with_late_or_missing_data_behind_it_is_flagged_on_its_line():
 
 
 def test_a_suppressed_value_is_shown_as_suppressed_with_its_reason_and_flagged_in_the_csv():
-    from probation_evidence.packs.model import StandardSection
-    from probation_evidence.packs.render import areas_of_interest
-
     line = _s01_line(
         value=None, numerator=None, denominator=None, lower_95=None, upper_95=None, indicative_band=None,
         comparison="not compared", suppression_reason="numerator between 1 and 4",
@@ -457,13 +448,6 @@ def test_a_suppressed_value_is_shown_as_suppressed_with_its_reason_and_flagged_i
 
 
 def _full_line(**overrides):
-    from probation_evidence.packs.model import (
-        FunnelLimitValue,
-        FunnelPointValue,
-        FunnelView,
-        PreviousValue,
-    )
-
     funnel = FunnelView(
         unit_level="provider",
         target=0.08,
@@ -496,8 +480,6 @@ def _full_line(**overrides):
 
 
 def _full_context(**overrides):
-    from probation_evidence.packs.model import PeerProvider
-
     fields = {
         "peer_group": (
             PeerProvider("N01", f"North East {HOSTILE}", 1, 0.25),
@@ -515,8 +497,6 @@ def _contents_links(html: str) -> list[str]:
 
 
 def test_the_contents_page_links_every_section_in_order():
-    from probation_evidence.packs.render import ANNEX_SECTIONS, CORE_SECTIONS
-
     html = _render()
     links = _contents_links(html)
     standards = [f"standard-{sid.replace('.', '-')}" for sid in STANDARDS]
@@ -551,9 +531,6 @@ def test_cover_then_contents_then_overview_then_the_core_then_the_annex():
 
 
 def test_the_overview_has_a_row_per_indicator_with_the_spread_of_all_providers():
-    from probation_evidence.packs.model import PeerValue
-    from probation_evidence.packs.render import spine_rows
-
     peers = (
         PeerValue("N07", "London", 0.10, None, None),
         PeerValue("N01", "North East", 0.02, None, None),
@@ -622,12 +599,6 @@ def test_filter_attributes_mark_significant_lines_and_their_standard():
 
 
 def test_the_content_security_policy_allows_only_the_filter_script_by_its_hash():
-    import base64
-    import hashlib
-    from html import unescape
-
-    from probation_evidence.packs.render import FILTER_SCRIPT
-
     html = _render()
     (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
     directives = dict(d.strip().split(" ", 1) for d in unescape(policy).split(";"))

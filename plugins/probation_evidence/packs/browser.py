@@ -11,9 +11,9 @@ so `PackBrowser` starts it once and is reused for many packs:
 Packs are self-contained: every request that is not `file:` or `data:` is aborted before it leaves the
 machine and recorded; `render_pdf` raises `BlockedRequestError` if a pack tried any.
 
-Playwright is imported inside functions only: DAG files import this package at parse time. The sync API
-binds a browser to the thread that started it, and cannot run inside a running asyncio event loop; only one
-PackBrowser can run per thread, and `render_pdf`/`inspect_page` without `browser=` reuse it if one is running.
+The sync API binds a browser to the thread that started it, and cannot run inside a running asyncio event
+loop; only one PackBrowser can run per thread, and `render_pdf`/`inspect_page` without `browser=` reuse it if
+one is running.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import sync_playwright
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Playwright adds --headless and --no-sandbox itself. Debian's wrapper script does not add
@@ -143,8 +145,6 @@ class PackBrowser:
         if getattr(_running, "browser", None) is not None:
             raise RuntimeError("a PackBrowser is already running in this thread: pass it as browser= instead")
         executable = self.executable_path or find_chromium()
-        from playwright.sync_api import sync_playwright
-
         self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))

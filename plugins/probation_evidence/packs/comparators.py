@@ -11,102 +11,39 @@ so a pack shows the same numbers a planner query or a BI tool reads:
 * the value known when the provider's previous inspection began, and whether it has changed since;
 * the disclosure policy in force (`marts.dim_disclosure_policy`), for the methods appendix.
 
-Every value is a bound parameter. psycopg and the model are imported inside functions, as in `queries`.
+Every value is a bound parameter; the statements are in packs/sql. `queries` calls this module, and this
+module never imports `queries`: both read rows through `packs.rows`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import psycopg
+
+from probation_evidence.packs.model import (
+    FunnelLimitValue,
+    FunnelPointValue,
+    FunnelView,
+    PeerProvider,
+    PreviousValue,
+)
 from probation_evidence.packs.rows import as_float, fetch_dicts
+from probation_evidence.warehouse import read_sql
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from probation_evidence.packs.model import FunnelView, PeerProvider, PreviousValue
-
-_PEER_GROUP_SQL = """
-    select g.peer_provider_id, p.provider_name, g.peer_rank, g.distance
-    from marts.dim_provider_peer as g
-    inner join marts.dim_provider as p on g.peer_provider_id = p.provider_id
-    where g.provider_id = %s
-    order by g.peer_rank, g.peer_provider_id
-"""
-
-_PEER_COMPARISON_SQL = """
-    select c.indicator_id, c.peer_value, c.peer_count, c.peer_comparison
-    from marts.fct_indicator_peer_comparison as c
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on c.indicator_id = wanted.indicator_id and c.period_end_date = wanted.period_end_date
-    where c.provider_id = %s
-"""
-
-_FUNNEL_SUMMARY_SQL = """
-    select s.indicator_id, s.unit_level, s.target_value, s.is_overdispersed, s.adjustment_method, s.funnel_method
-    from marts.fct_funnel_summary as s
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on s.indicator_id = wanted.indicator_id and s.period_end_date = wanted.period_end_date
-"""
-
-# The limits a chart draws: the adjusted ones, which the marts make equal to the plain ones wherever the
-# funnel is not adjusted for overdispersion.
-_FUNNEL_LIMITS_SQL = """
-    select
-        l.indicator_id,
-        l.unit_level,
-        l.denominator,
-        l.adjusted_lower_95 as lower_95,
-        l.adjusted_upper_95 as upper_95,
-        l.adjusted_lower_998 as lower_998,
-        l.adjusted_upper_998 as upper_998
-    from marts.fct_funnel_limits as l
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on l.indicator_id = wanted.indicator_id and l.period_end_date = wanted.period_end_date
-    order by l.indicator_id, l.unit_level, l.denominator
-"""
-
-# Providers are plotted with their names; PDUs by code, the pack's own provider's PDUs as the focus.
-_FUNNEL_POINTS_SQL = """
-    select
-        f.indicator_id,
-        f.unit_level,
-        f.provider_id,
-        coalesce(f.pdu_code, f.provider_id) as unit_id,
-        case when f.unit_level = 'provider' then p.provider_name else f.pdu_code end as label,
-        f.denominator,
-        f.value,
-        f.funnel_position
-    from marts.fct_funnel_points as f
-    inner join marts.dim_provider as p on f.provider_id = p.provider_id
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on f.indicator_id = wanted.indicator_id and f.period_end_date = wanted.period_end_date
-    order by f.indicator_id, f.unit_level, f.denominator, unit_id
-"""
-
-# The latest inspection of the provider that began before this one: its baseline is what was known then.
-_PREVIOUS_INSPECTION_SQL = """
-    select inspection_id, fieldwork_start_date
-    from marts.dim_inspection
-    where provider_id = %s and inspection_id <> %s and fieldwork_start_date < %s
-    order by fieldwork_start_date desc, inspection_id desc
-    limit 1
-"""
-
-_BASELINE_SQL = """
-    select distinct on (v.indicator_id) v.indicator_id, v.period_end_date, v.value, v.is_suppressed
-    from marts.fct_indicator_values as v
-    where v.provider_id = %s and v.pdu_code is null and v.period_end_date <= %s
-    order by v.indicator_id, v.period_end_date desc
-"""
-
-_DISCLOSURE_SQL = "select methods_appendix_text from marts.dim_disclosure_policy"
+_PEER_GROUP_SQL = read_sql("probation_evidence.packs", "peer_group")
+_PEER_COMPARISON_SQL = read_sql("probation_evidence.packs", "peer_comparison")
+_FUNNEL_SUMMARY_SQL = read_sql("probation_evidence.packs", "funnel_summary")
+_FUNNEL_LIMITS_SQL = read_sql("probation_evidence.packs", "funnel_limits")
+_FUNNEL_POINTS_SQL = read_sql("probation_evidence.packs", "funnel_points")
+_PREVIOUS_INSPECTION_SQL = read_sql("probation_evidence.packs", "previous_inspection")
+_BASELINE_SQL = read_sql("probation_evidence.packs", "baseline")
+_DISCLOSURE_SQL = read_sql("probation_evidence.packs", "disclosure")
 
 
 def fetch_peer_group(conn: psycopg.Connection, provider_id: str) -> tuple[PeerProvider, ...]:
     """The provider's statistical neighbours, nearest first."""
-    from probation_evidence.packs.model import PeerProvider
-
     return tuple(
         PeerProvider(r["peer_provider_id"], r["provider_name"], int(r["peer_rank"]), as_float(r["distance"]))
         for r in fetch_dicts(conn, _PEER_GROUP_SQL, (provider_id,))
@@ -129,18 +66,16 @@ def fetch_funnels(
     conn: psycopg.Connection, provider_id: str, wanted: tuple[list, list]
 ) -> dict[tuple[str, str], FunnelView]:
     """Per (indicator, unit level): the funnel the pack draws, with the provider (or its PDUs) as the focus."""
-    from probation_evidence.packs.model import FunnelLimitValue, FunnelPointValue, FunnelView
-
     limits: dict[tuple[str, str], list] = {}
     for r in fetch_dicts(conn, _FUNNEL_LIMITS_SQL, wanted):
-        numbers = (as_float(r[k]) for k in ("denominator", "lower_95", "upper_95", "lower_998", "upper_998"))
+        numbers = [as_float(r[k]) for k in ("denominator", "lower_95", "upper_95", "lower_998", "upper_998")]
         limits.setdefault((r["indicator_id"], r["unit_level"]), []).append(FunnelLimitValue(*numbers))
     points: dict[tuple[str, str], list] = {}
     for r in fetch_dicts(conn, _FUNNEL_POINTS_SQL, wanted):
         points.setdefault((r["indicator_id"], r["unit_level"]), []).append(
             FunnelPointValue(
                 unit_id=r["unit_id"],
-                label=r["label"],
+                label=r["unit_label"],
                 denominator=as_float(r["denominator"]),
                 value=as_float(r["value"]),
                 position=r["funnel_position"],
@@ -173,8 +108,6 @@ def fetch_previous_values(
     baseline lies outside the latest value's 95% interval; without an interval, when the value moved by more
     than 5% of the baseline. None when the provider has no earlier inspection in the programme.
     """
-    from probation_evidence.packs.model import PreviousValue
-
     previous = fetch_dicts(conn, _PREVIOUS_INSPECTION_SQL, (provider_id, inspection_id, fieldwork_start))
     if not previous:
         return {}

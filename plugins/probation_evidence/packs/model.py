@@ -97,7 +97,7 @@ class FunnelPointValue:
 class FunnelLimitValue:
     """The control limits around the target at one denominator."""
 
-    denominator: float
+    denominator: float | None
     lower_95: float | None
     upper_95: float | None
     lower_998: float | None

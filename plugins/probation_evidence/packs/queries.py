@@ -2,171 +2,43 @@
 
 Only the public `marts` tables and `audit.load_batches` are read, so the pack depends on the contracted
 interface and not on how dbt builds it. Every value travels as a bound parameter (%s), never as text
-spliced into SQL. psycopg and the model are imported inside functions: the package is imported by DAG
-files, which must parse without heavy imports.
+spliced into SQL; the statements are in packs/sql. What each line is compared with is read by
+`packs.comparators`, which this module calls (never the other way round).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
+import psycopg
+
+from probation_evidence.packs import comparators
+from probation_evidence.packs.model import (
+    DOMAIN_ONE_STANDARD_IDS,
+    CharacteristicRef,
+    EvidenceLine,
+    PackContext,
+    PduValue,
+    PeerValue,
+    SeriesPoint,
+    SourceBatch,
+    StandardSection,
+    SubmissionIssue,
+)
 from probation_evidence.packs.rows import as_float, fetch_dicts
+from probation_evidence.warehouse import read_sql
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from probation_evidence.packs.model import (
-        CharacteristicRef,
-        EvidenceLine,
-        PackContext,
-        SourceBatch,
-        StandardSection,
-    )
-
-_INSPECTION_SQL = """
-    select
-        i.inspection_id,
-        i.provider_id,
-        p.provider_name,
-        i.inspection_type,
-        i.fieldwork_start_date,
-        i.fieldwork_end_date
-    from marts.dim_inspection as i
-    inner join marts.dim_provider as p on p.provider_id = i.provider_id
-    where i.inspection_id = %s
-"""
-
-_STANDARDS_SQL = """
-    select standard_id, standard_name, standard_statement
-    from marts.dim_standard
-    order by standard_id
-"""
-
-# Every catalogued indicator appears, with or without a value for the period (left join): an indicator
-# the provider did not supply data for is shown as missing rather than silently dropped.
-_EVIDENCE_SQL = """
-    select
-        d.indicator_id,
-        d.indicator_name,
-        d.standard_id,
-        d.unit,
-        d.polarity,
-        d.definition,
-        d.method,
-        d.disclosure_rule,
-        f.value,
-        f.numerator,
-        f.denominator,
-        f.lower_95,
-        f.upper_95,
-        f.lower_998,
-        f.upper_998,
-        f.interval_method,
-        f.national_value,
-        f.comparison,
-        f.comparison_998,
-        f.trend,
-        f.trend_p_value,
-        f.trend_method,
-        f.trend_points,
-        f.indicative_band,
-        f.period_end_date,
-        f.has_late_or_missing_data,
-        f.suppression_reason
-    from marts.dim_indicator as d
-    left join lateral (
-        -- each indicator's latest provider-level value on or before the as-at date: sources report
-        -- weekly, monthly, quarterly or as snapshots, so their periods need not end on the same day
-        select *
-        from marts.fct_indicator_values as v
-        where
-            v.indicator_id = d.indicator_id
-            and v.provider_id = %s
-            and v.pdu_code is null
-            and v.period_end_date <= %s
-        order by v.period_end_date desc
-        limit 1
-    ) as f on true
-    order by d.standard_id, d.indicator_id
-"""
-
-_CHARACTERISTICS_SQL = """
-    select
-        b.indicator_id,
-        c.characteristic_id,
-        c.rating,
-        b.phrase,
-        c.characteristic_text
-    from marts.bridge_indicator_characteristic as b
-    inner join marts.dim_characteristic as c on c.characteristic_id = b.characteristic_id
-    order by b.indicator_id, c.rating_rank desc, c.paragraph_number, c.characteristic_id
-"""
-
-# The provider's own series for the trend charts: its last year of values, oldest first.
-_TREND_SQL = """
-    select indicator_id, period_end_date, value, lower_95, upper_95, national_value, is_suppressed
-    from marts.fct_indicator_values
-    where provider_id = %s and pdu_code is null and period_end_date <= %s and period_end_date > %s - 366
-    order by indicator_id, period_end_date
-"""
-
-# Every provider's value in each indicator's period (the provider against all others).
-_PEERS_SQL = """
-    select v.indicator_id, v.provider_id, p.provider_name, v.value, v.lower_95, v.upper_95, v.is_suppressed
-    from marts.fct_indicator_values as v
-    inner join marts.dim_provider as p on v.provider_id = p.provider_id
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on v.indicator_id = wanted.indicator_id and v.period_end_date = wanted.period_end_date
-    where v.pdu_code is null
-    order by v.indicator_id, v.provider_id
-"""
-
-# The provider's PDUs in each indicator's period.
-_PDUS_SQL = """
-    select v.indicator_id, v.pdu_code, v.value, v.lower_95, v.upper_95, v.comparison, v.is_suppressed
-    from marts.fct_indicator_values as v
-    inner join unnest(%s::text [], %s::date []) as wanted (indicator_id, period_end_date)
-        on v.indicator_id = wanted.indicator_id and v.period_end_date = wanted.period_end_date
-    where v.provider_id = %s and v.pdu_code is not null
-    order by v.indicator_id, v.pdu_code
-"""
-
-_RATINGS_SQL = """
-    select standard_id, indicative_rating, mean_points, rule_version
-    from marts.fct_standard_indicative_ratings
-    where provider_id = %s
-"""
-
-# Submissions that were late, never arrived or failed, over the year to the as-at date.
-_SUBMISSION_ISSUES_SQL = """
-    select source, entity, period_end_date, due_date, status, received_at, detail
-    from audit.submissions
-    where
-        provider_id = %s and status in ('late', 'missing', 'failed')
-        and period_end_date <= %s and period_end_date > %s - 366
-    order by
-        case status when 'failed' then 0 when 'missing' then 1 else 2 end, source, entity, period_end_date
-"""
-
-_BATCHES_SQL = """
-    select batch_id, source, entity, rows_loaded, rows_quarantined, loaded_at
-    from audit.load_batches
-    where provider_id = %s and period_end_date <= %s and period_end_date > %s - 366
-    order by source, entity, loaded_at, batch_id
-"""
-
-_DUE_SQL = """
-    select
-        i.inspection_id,
-        i.provider_id,
-        i.inspection_type,
-        i.fieldwork_start_date,
-        i.fieldwork_end_date
-    from marts.dim_inspection as i
-    where i.fieldwork_start_date > %s and i.fieldwork_start_date <= %s
-    order by i.fieldwork_start_date, i.provider_id, i.inspection_id
-"""
+_INSPECTION_SQL = read_sql("probation_evidence.packs", "inspection")
+_STANDARDS_SQL = read_sql("probation_evidence.packs", "standards")
+_EVIDENCE_SQL = read_sql("probation_evidence.packs", "evidence")
+_CHARACTERISTICS_SQL = read_sql("probation_evidence.packs", "characteristics")
+_TREND_SQL = read_sql("probation_evidence.packs", "trend")
+_PEERS_SQL = read_sql("probation_evidence.packs", "peers")
+_PDUS_SQL = read_sql("probation_evidence.packs", "pdus")
+_RATINGS_SQL = read_sql("probation_evidence.packs", "ratings")
+_SUBMISSION_ISSUES_SQL = read_sql("probation_evidence.packs", "submission_issues")
+_BATCHES_SQL = read_sql("probation_evidence.packs", "batches")
+_DUE_SQL = read_sql("probation_evidence.packs", "due")
 
 
 def load_pack_context(
@@ -177,9 +49,6 @@ def load_pack_context(
     Raises LookupError when the inspection is unknown, so a publisher asked for the wrong id fails with
     a message naming it instead of rendering an empty pack.
     """
-    from probation_evidence.packs import comparators
-    from probation_evidence.packs.model import PackContext
-
     inspection = fetch_inspection(conn, inspection_id)
     provider_id = inspection["provider_id"]
     return PackContext(
@@ -217,8 +86,6 @@ def fetch_inspection(conn: psycopg.Connection, inspection_id: str) -> dict:
 
 def _fetch_standards(conn: psycopg.Connection, inspection: dict, as_at: date) -> list[StandardSection]:
     """All standards with their evidence lines; every domain-one standard must be present."""
-    from probation_evidence.packs.model import DOMAIN_ONE_STANDARD_IDS, StandardSection
-
     provider_id = inspection["provider_id"]
     standards = fetch_dicts(conn, _STANDARDS_SQL)
     missing = sorted(set(DOMAIN_ONE_STANDARD_IDS) - {s["standard_id"] for s in standards})
@@ -243,9 +110,6 @@ def _fetch_standards(conn: psycopg.Connection, inspection: dict, as_at: date) ->
 
 def _fetch_evidence(conn: psycopg.Connection, inspection: dict, as_at: date) -> dict[str, list[EvidenceLine]]:
     """Evidence lines grouped by standard id, each with its series, comparators and characteristics."""
-    from probation_evidence.packs import comparators
-    from probation_evidence.packs.model import EvidenceLine
-
     provider_id = inspection["provider_id"]
     characteristics = _fetch_characteristics(conn)
     rows = fetch_dicts(conn, _EVIDENCE_SQL, (provider_id, as_at))
@@ -262,13 +126,20 @@ def _fetch_evidence(conn: psycopg.Connection, inspection: dict, as_at: date) -> 
     for row in rows:
         indicator_id = row["indicator_id"]
         trend, peers, pdus = (s.get(indicator_id, ()) for s in series)
-        numbers = {k: as_float(row[k]) for k in _LINE_NUMBERS}
         line = EvidenceLine(
             indicator_id=indicator_id,
             indicator_name=row["indicator_name"],
             unit=row["unit"],
             polarity=row["polarity"],
-            **numbers,
+            value=as_float(row["value"]),
+            numerator=as_float(row["numerator"]),
+            denominator=as_float(row["denominator"]),
+            lower_95=as_float(row["lower_95"]),
+            upper_95=as_float(row["upper_95"]),
+            lower_998=as_float(row["lower_998"]),
+            upper_998=as_float(row["upper_998"]),
+            national_value=as_float(row["national_value"]),
+            trend_p_value=as_float(row["trend_p_value"]),
             comparison=row["comparison"],
             comparison_998=row["comparison_998"],
             interval_method=row["interval_method"],
@@ -295,44 +166,33 @@ def _fetch_evidence(conn: psycopg.Connection, inspection: dict, as_at: date) -> 
     return grouped
 
 
-#: The line's numbers, read from the marts as numeric and handed to the pack as floats.
-_LINE_NUMBERS = (
-    "value", "numerator", "denominator", "lower_95", "upper_95", "lower_998", "upper_998", "national_value",
-    "trend_p_value",
-)  # fmt: skip
-
-
 def _fetch_series(
     conn: psycopg.Connection, provider_id: str, as_at: date, wanted: tuple[list, list]
 ) -> tuple[dict, ...]:
     """Per indicator: the provider's trend, every provider in the line's period, and the provider's PDUs."""
-    from probation_evidence.packs.model import PduValue, PeerValue, SeriesPoint
-
     trend: dict[str, list] = {}
     for r in fetch_dicts(conn, _TREND_SQL, (provider_id, as_at, as_at)):
-        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
+        value, lower, upper, national = (as_float(r[k]) for k in ("value", "lower_95", "upper_95", "national_value"))
         trend.setdefault(r["indicator_id"], []).append(
-            SeriesPoint(r["period_end_date"], *numbers, bool(r["is_suppressed"]))
+            SeriesPoint(r["period_end_date"], value, lower, upper, national, bool(r["is_suppressed"]))
         )
     peers: dict[str, list] = {}
     for r in fetch_dicts(conn, _PEERS_SQL, wanted):
-        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+        value, lower, upper = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
         peers.setdefault(r["indicator_id"], []).append(
-            PeerValue(r["provider_id"], r["provider_name"], *numbers, bool(r["is_suppressed"]))
+            PeerValue(r["provider_id"], r["provider_name"], value, lower, upper, bool(r["is_suppressed"]))
         )
     pdus: dict[str, list] = {}
     for r in fetch_dicts(conn, _PDUS_SQL, (*wanted, provider_id)):
-        numbers = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
+        value, lower, upper = (as_float(r[k]) for k in ("value", "lower_95", "upper_95"))
         pdus.setdefault(r["indicator_id"], []).append(
-            PduValue(r["pdu_code"], *numbers, r["comparison"], bool(r["is_suppressed"]))
+            PduValue(r["pdu_code"], value, lower, upper, r["comparison"], bool(r["is_suppressed"]))
         )
     return trend, peers, pdus
 
 
 def _fetch_characteristics(conn: psycopg.Connection) -> dict[str, list[CharacteristicRef]]:
     """Characteristic statements per indicator, best rating first (the framework's reading order)."""
-    from probation_evidence.packs.model import CharacteristicRef
-
     grouped: dict[str, list[CharacteristicRef]] = {}
     for row in fetch_dicts(conn, _CHARACTERISTICS_SQL):
         grouped.setdefault(row["indicator_id"], []).append(
@@ -348,8 +208,6 @@ def _fetch_characteristics(conn: psycopg.Connection) -> dict[str, list[Character
 
 def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> list[SourceBatch]:
     """Load batches for the provider and period, for the provenance annex."""
-    from probation_evidence.packs.model import SourceBatch
-
     return [
         SourceBatch(
             batch_id=row["batch_id"],
@@ -365,8 +223,6 @@ def _fetch_batches(conn: psycopg.Connection, provider_id: str, as_at: date) -> l
 
 def _fetch_submission_issues(conn: psycopg.Connection, provider_id: str, as_at: date) -> tuple:
     """Late, missing and failed submissions of the year to the as-at date, worst first."""
-    from probation_evidence.packs.model import SubmissionIssue
-
     return tuple(
         SubmissionIssue(**row) for row in fetch_dicts(conn, _SUBMISSION_ISSUES_SQL, (provider_id, as_at, as_at))
     )

@@ -1,22 +1,19 @@
 """Rows from the marts as the pack reads them: dicts keyed by column name, numbers as floats.
 
-Shared by `queries` (the provider's own values) and `comparators` (what they are compared with). psycopg
-is imported inside the function: the package is imported by DAG files, which must parse fast.
+Shared by `queries` (the provider's own values) and `comparators` (what they are compared with).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import psycopg
+import psycopg
+from psycopg.rows import dict_row
 
 
 def fetch_dicts(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict]:
     """Run a parameterised query and return rows as dicts keyed by column name."""
-    from psycopg.rows import dict_row
-
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(sql, params)
         return list(cur.fetchall())

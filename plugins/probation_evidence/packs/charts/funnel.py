@@ -8,8 +8,8 @@ rest are grey. Where a point lies is in its shape as well as its colour: a circl
 hollow triangle outside the 95% limits only, a filled triangle outside the 99.8% limits, pointing up when
 above the funnel and down when below.
 
-`funnel_summary` is the chart's <desc> and `funnel_table` gives the same numbers as an HTML table. The
-chart shares `charts`' width, palette, escaping, number formats and "no data" rendering.
+`funnel_summary` is the chart's <desc>; the pack gives the same numbers as a table (packs.figures). The
+chart shares the other charts' width, palette, escaping, number formats and "no data" rendering.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-# charts' private helpers are imported on purpose: every pack chart shares one palette, one escaping path
-# (_el/_text/_attr), one number format and one "no data" rendering.
-from probation_evidence.packs.charts import (
+from probation_evidence.packs.charts.marks import _marker
+from probation_evidence.packs.charts.scales import _Scale, _scale
+from probation_evidence.packs.charts.svg import (
     GRID,
     INK,
     MUTED,
@@ -31,26 +31,19 @@ from probation_evidence.packs.charts import (
     WIDTH,
     _check_id,
     _clean,
-    _count,
     _fit,
-    _format,
     _heading,
     _legend,
     _line,
     _n,
     _no_data,
     _num,
-    _polarity_words,
     _polyline,
-    _Scale,
-    _scale,
     _svg,
     _text,
-    _tick_label,
+    _valued,
 )
-from probation_evidence.packs.spine import _marker
-
-__all__ = ["FunnelLimit", "FunnelPoint", "funnel_chart", "funnel_summary", "funnel_table"]
+from probation_evidence.packs.charts.words import _count, _format, _polarity_words, _tick_label
 
 
 @dataclass(frozen=True)
@@ -59,8 +52,8 @@ class FunnelPoint:
 
     unit_id: str
     label: str
-    denominator: float
-    value: float
+    denominator: float | None
+    value: float | None
     position: str  # 'better (99.8%)' | 'better (95%)' | 'within limits' | 'worse (95%)' | 'above (95%)' ...
     is_focus: bool = False
 
@@ -69,7 +62,7 @@ class FunnelPoint:
 class FunnelLimit:
     """The control limits at one denominator (None where a limit is not defined)."""
 
-    denominator: float
+    denominator: float | None
     lower_95: float | None
     upper_95: float | None
     lower_998: float | None
@@ -85,16 +78,11 @@ _CAPTION_CHARS = 112
 _HALO = {"stroke": "#ffffff", "stroke_width": 3, "stroke_linejoin": "round", "paint_order": "stroke"}
 
 
-# ---------------------------------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------------------------------
-
-
 def funnel_chart(
     points: Iterable[FunnelPoint],
     limits: Iterable[FunnelLimit],
     *,
-    target: float,
+    target: float | None,
     unit: str,
     polarity: str,
     chart_id: str,
@@ -119,7 +107,7 @@ def funnel_chart(
         return _no_data(cid, "funnel", title, desc, suppressed=False)
     goal = _num(target)
     lims = sorted(limits, key=lambda lim: (_num(lim.denominator) or 0.0, repr(lim)))
-    xs = _x_scale([p.denominator for p in shown])
+    xs = _x_scale([_valued(p.denominator) for p in shown])
     ys = _scale(_y_extent(shown, lims, goal, xs), _BOTTOM, _TOP)
     body = [*_heading(title), *_funnel_legend(shown, goal, target_label, others_label)]
     body += _y_axis(ys, unit) + _x_axis(xs, x_label)
@@ -140,7 +128,7 @@ def funnel_chart(
 def funnel_summary(
     points: Iterable[FunnelPoint],
     *,
-    target: float,
+    target: float | None,
     unit: str,
     adjusted: bool,
     polarity: str | None = None,
@@ -171,49 +159,11 @@ def funnel_summary(
     return f"{text} {limit_words}"
 
 
-def funnel_table(
-    points: Iterable[FunnelPoint],
-    *,
-    unit: str,
-    target: float | None = None,
-    caption: str = "Values and positions against the control limits",
-    target_label: str = "Target",
-) -> Markup:
-    """The funnel plot's numbers as an accessible HTML table, focus units first, then by name."""
-    items = sorted(points, key=lambda p: (not p.is_focus, _clean(p.label), _clean(p.unit_id), repr(p)))
-    goal = _num(target)
-    words = _clean(caption) + (f" ({_clean(target_label)} {_format(goal, unit)})" if goal is not None else "")
-    heads = ('<th scope="col">Unit</th>', '<th scope="col" class="num">Denominator</th>')
-    heads += ('<th scope="col" class="num">Value</th>', '<th scope="col">Position</th>')
-    out = [f'<table class="data-table funnel-table">\n<caption>{escape(words)}</caption>']
-    out.append("<thead><tr>" + "".join(heads) + "</tr></thead>\n<tbody>")
-    for p in items:
-        label = _clean(p.label) + (" (focus)" if p.is_focus else "")
-        value = _num(p.value)
-        cells = [
-            f'<th scope="row">{escape(label)}</th>',
-            f'<td class="num">{escape(_denominator_text(p.denominator))}</td>',
-            f'<td class="num">{escape(_format(value, unit) if value is not None else "No data")}</td>',
-            f"<td>{escape(_clean(p.position or 'not assessed'))}</td>",
-        ]
-        out.append(('<tr class="focus">' if p.is_focus else "<tr>") + "".join(cells) + "</tr>")
-    if not items:
-        out.append('<tr><td colspan="4">No data.</td></tr>')
-    out.append("</tbody>\n</table>")
-    # Safe: every data string above went through `escape`.
-    return Markup("\n".join(out))  # noqa: S704
-
-
-# ---------------------------------------------------------------------------------------------------
-# Points: what can be placed, and where each lies
-# ---------------------------------------------------------------------------------------------------
-
-
 def _plottable(points: Iterable[FunnelPoint]) -> tuple[list[FunnelPoint], int]:
     """Points with a finite value and a positive denominator, in a fixed order (focus drawn last, on top)."""
     items = list(points)
     shown = [p for p in items if _num(p.value) is not None and (_num(p.denominator) or 0.0) > 0]
-    shown.sort(key=lambda p: (bool(p.is_focus), float(p.denominator), float(p.value), _clean(p.unit_id), repr(p)))
+    shown.sort(key=lambda p: (bool(p.is_focus), _valued(p.denominator), _valued(p.value), _clean(p.unit_id), repr(p)))
     return shown, len(items) - len(shown)
 
 
@@ -236,9 +186,9 @@ def _side(point: FunnelPoint, target: float | None) -> str | None:
         return "above"
     if "below" in said or "lower" in said:
         return "below"
-    if target is None or float(point.value) == target:
+    if target is None or _valued(point.value) == target:
         return None
-    return "above" if float(point.value) > target else "below"
+    return "above" if _valued(point.value) > target else "below"
 
 
 def _point_style(point: FunnelPoint, target: float | None) -> tuple[str, bool, str]:
@@ -268,11 +218,6 @@ def _listed(words: list[str], joiner: str = ", ", limit: int = 10) -> str:
     """The first `limit` items, then 'and N more'."""
     more = f" and {len(words) - limit} more" if len(words) > limit else ""
     return joiner.join(words[:limit]) + more
-
-
-# ---------------------------------------------------------------------------------------------------
-# Scales and axes
-# ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -311,7 +256,7 @@ def _x_scale(denominators: Sequence[float]) -> _XScale:
 
 def _y_extent(points: list[FunnelPoint], limits: list[FunnelLimit], target: float | None, xs: _XScale) -> list[float]:
     """Points, target, and the limits where the plot shows them (the funnel's mouth can be far off)."""
-    values = [float(p.value) for p in points] + ([target] if target is not None else [])
+    values = [_valued(p.value) for p in points] + ([target] if target is not None else [])
     for lim in limits:
         den = _num(lim.denominator)
         if den is not None and xs.lo <= den <= xs.hi:
@@ -347,11 +292,6 @@ def _x_axis(xs: _XScale, label: str) -> list[str]:
     words = _fit(label, 60) + (" (log scale)" if xs.log else "")
     out.append(_text((_LEFT + _RIGHT) / 2, _BOTTOM + 31, words, "chart-axis-label", fill=MUTED, text_anchor="middle"))
     return out
-
-
-# ---------------------------------------------------------------------------------------------------
-# Lines, points, legend, caption
-# ---------------------------------------------------------------------------------------------------
 
 
 def _limit_lines(limits: list[FunnelLimit], xs: _XScale, ys: _Scale) -> list[str]:
@@ -392,7 +332,7 @@ def _points(points: list[FunnelPoint], xs: _XScale, ys: _Scale, target: float | 
     placed: list[tuple[float, float, float, float]] = []
     for p in points:
         shape, filled, css = _point_style(p, target)
-        x, y = xs(float(p.denominator)), _y_of(ys, float(p.value))
+        x, y = xs(_valued(p.denominator)), _y_of(ys, _valued(p.value))
         colour, size = (PROVIDER, 5.5) if p.is_focus else (OTHER, 3.6)
         focus = " funnel-focus" if p.is_focus else " funnel-other"
         tip = _point_words(p, unit)

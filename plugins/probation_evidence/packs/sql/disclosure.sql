@@ -1,0 +1,1 @@
+select methods_appendix_text from marts.dim_disclosure_policy

@@ -1,0 +1,4 @@
+select
+    status,
+    detail
+from audit.marts_state

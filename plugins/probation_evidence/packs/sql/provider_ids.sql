@@ -1,0 +1,2 @@
+select provider_id from marts.dim_provider
+order by provider_id
