@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 
-.PHONY: help install browser-deps demo demo-national up test stop lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries bench-scheduler bench-scale bench-dbt clean
+.PHONY: help install browser-deps demo demo-national up test stop lint typecheck sql-lint format test-only seeds docs docs-site freshness bench bench-load bench-incremental bench-queries bench-scheduler bench-scale bench-dbt clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -68,23 +68,34 @@ up: install browser-deps  ## Airflow under its real scheduler, in the background
 
 # The real-scheduler suite (tests/scheduler) runs beside the other tests (it mostly waits on Airflow), then
 # the transform's fault runs (tests/faults), which balances the two sessions.
-test: install browser-deps  ## ruff, then every test incl. sqlfluff (starts its own PostgreSQL unless WAREHOUSE_URL is set)
+test: install browser-deps  ## ruff, mypy and vulture, then every test incl. sqlfluff and import contracts (starts its own PostgreSQL unless WAREHOUSE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/python tests/run_suites.py
 
 test-only: install browser-deps  ## the tests without lint
 	$(BIN)/python tests/run_suites.py
 
-lint: install  ## ruff and sqlfluff (sqlfluff's dbt templater needs a database: the warehouse is started)
+lint: install  ## ruff, mypy, vulture, import contracts and sqlfluff (the dbt templater needs a database: the warehouse is started)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m probation_evidence.local.dbt_runner sqlfluff lint dbt_project/models dbt_project/macros
+	$(BIN)/mypy
+	$(BIN)/vulture
+	$(BIN)/lint-imports
+	$(BIN)/python -m probation_evidence.local.sql_lint lint
+
+typecheck: install  ## mypy over the package and the DAG files ([tool.mypy] in pyproject.toml)
+	$(BIN)/mypy
+
+sql-lint: install  ## sqlfluff over every SQL file: dbt models, macros and tests, sql/bootstrap, sql/queries, the package's sql/
+	$(BIN)/python -m probation_evidence.local.sql_lint lint
 
 format: install  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(BIN)/python -m probation_evidence.local.dbt_runner sqlfluff fix dbt_project/models dbt_project/macros
+	$(BIN)/python -m probation_evidence.local.sql_lint fix
 
 bench: bench-load bench-incremental bench-queries  ## every benchmark (WAREHOUSE_URL honoured); results in benchmarks/results/
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
+from probation_evidence.local import embedded  # noqa: E402  (the package is found through the line above)
 
 SCHEDULER_SUITE = "tests/scheduler"
 #: The suites of the session beside the main one, in order.
@@ -31,14 +32,14 @@ BESIDE = (SCHEDULER_SUITE, "tests/faults")
 
 
 def main(argv: list[str]) -> int:
-    embedded = None
+    server = None
     env = dict(os.environ)
     if not env.get("WAREHOUSE_URL"):
-        embedded = embedded.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
-        was_running = embedded.is_running()
+        server = embedded.EmbeddedWarehouse(ROOT / ".state" / "test-warehouse")
+        was_running = server.is_running()
         # The server's own URL, its parameters only: `.url()` would add this process's session limits, and a
         # URL's own values win over the settings the tests set (test_session_limits).
-        env["WAREHOUSE_URL"] = embedded.start().plain_url()
+        env["WAREHOUSE_URL"] = server.start().plain_url()
     base_db = env.get("PROBATION_EVIDENCE_TEST_DB", "probation_evidence_test")
     log_dir = ROOT / ".state" / "test-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -62,8 +63,8 @@ def main(argv: list[str]) -> int:
         print(f"\n==> {beside} ({time.monotonic() - started:.0f} s, exit {scheduler_status}):", flush=True)
         print(log.read_text(errors="replace"), flush=True)
     finally:
-        if embedded is not None and not was_running:
-            embedded.stop()
+        if server is not None and not was_running:
+            server.stop()
     return main_status or scheduler_status
 
 

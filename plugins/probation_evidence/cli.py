@@ -24,6 +24,7 @@ from probation_evidence import settings, warehouse
 from probation_evidence.local import airflow_env, calibration, demo, embedded, stack
 from probation_evidence.packs import publish
 from probation_evidence.planner import queries as planner_queries
+from probation_evidence.planner.query_files import QueryParameterError
 from probation_evidence.reference import framework
 
 
@@ -60,13 +61,11 @@ def _warehouse(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-
     demo.main(as_at=args.as_at, seed=args.seed, size=args.size, history_years=args.history_years)
     return 0
 
 
 def _airflow(args: argparse.Namespace) -> int:
-
     argv = args.args[1:] if args.args[:1] == ["--"] else args.args
     if argv in (["up"], ["down"], ["status"]):
         return _stack(argv[0])
@@ -79,7 +78,6 @@ def _airflow(args: argparse.Namespace) -> int:
 
 def _stack(action: str) -> int:
     """`airflow up|down|status`: the scheduler, API server, dag-processor and triggerer in the background."""
-
     if action == "down":
         stack.down()
         return 0
@@ -89,8 +87,8 @@ def _stack(action: str) -> int:
             print(f"  {name:<14} {'running, pid ' + str(pid) if pid else 'not running'}  (log: {stack.log_file(name)})")
         print(f"Airflow UI: {running.url}" if running else "the Airflow stack is not running (start it: make up)")
         return 0 if running else 3
-    embedded = not os.environ.get("WAREHOUSE_URL")
-    print("==> starting the embedded warehouse" if embedded else "==> using the warehouse in WAREHOUSE_URL")
+    own_warehouse = not os.environ.get("WAREHOUSE_URL")
+    print("==> starting the embedded warehouse" if own_warehouse else "==> using the warehouse in WAREHOUSE_URL")
     running = stack.up(embedded.resolve(start=True))
     print()
     for line in stack.login_message(running):
@@ -99,10 +97,9 @@ def _stack(action: str) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-
     if args.held_out or args.combine:
         if args.held_out:
-            combined = calibration.run_held_out(args.held_out, settings.DEMO_AS_AT, args.out)
+            combined = demo.run_held_out(args.held_out, settings.DEMO_AS_AT, args.out)
         else:
             combined = calibration.combine([json.loads(path.read_text()) for path in args.combine])
         json_path, md_path = calibration.write_combined(combined, args.out)
@@ -117,7 +114,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-
     url = embedded.resolve(start=False).url()
     # Never from half-built or untested marts, as the publish DAG. No override: the last tested version of
     # every pack is still on disk and in audit.pack_publications, so nobody needs one from untested marts.
@@ -139,8 +135,36 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _seeds(args: argparse.Namespace) -> int:
-
     return framework.main(["--check"] if args.check else [])
+
+
+def _parse_assignments(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise QueryParameterError(f"--param {pair!r}: write --param name=value")
+        if name.strip() in values:
+            raise QueryParameterError(f"--param {name.strip()!r} is given twice")
+        values[name.strip()] = value
+    return values
+
+
+def _query(args: argparse.Namespace) -> int:
+    """`query`: list the planners' queries, or run one (read-only) and print its rows."""
+    if args.list or not args.name:
+        for query in planner_queries.load_queries().values():
+            print(planner_queries.describe(query))
+        return 0
+    query = planner_queries.get_query(args.name)
+    params = _parse_assignments(args.param or [])
+    query.bind(params)  # parameter errors before any connection is made
+    result = planner_queries.run_url(embedded.resolve(start=False).url(), query, params)
+    print(planner_queries.format_result(result, args.format))
+    if args.format == "table":
+        bound = ", ".join(f"{k}={planner_queries.cell_text(v) or 'null'}" for k, v in result.params.items())
+        print(f"{query.name}: {query.question}" + (f" [{bound}]" if bound else ""), file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,18 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wh.set_defaults(func=_warehouse)
 
-    demo = sub.add_parser("demo", help="run the whole pipeline through Airflow on simulated providers")
-    demo.add_argument("--as-at", type=date.fromisoformat, default=settings.DEMO_AS_AT)
-    demo.add_argument("--seed", type=int, default=None)
-    demo.add_argument(
+    dm = sub.add_parser("demo", help="run the whole pipeline through Airflow on simulated providers")
+    dm.add_argument("--as-at", type=date.fromisoformat, default=settings.DEMO_AS_AT)
+    dm.add_argument("--seed", type=int, default=None)
+    dm.add_argument(
         "--size", choices=("small", "national"), default="small",
         help="simulated providers' size: small (the default, ~2k staff) or national (~20k staff, 12 regions)",
     )  # fmt: skip
-    demo.add_argument(
+    dm.add_argument(
         "--history-years", type=int, default=None,
         help="years of history to load (default: the standard windows for small, one year for national)",
     )  # fmt: skip
-    demo.set_defaults(func=_demo)
+    dm.set_defaults(func=_demo)
 
     af = sub.add_parser(
         "airflow",
@@ -210,7 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("--check", action="store_true", help="fail if the committed seeds are stale")
     seeds.set_defaults(func=_seeds)
 
-    planner_queries.register(sub)
+    query = sub.add_parser(
+        "query",
+        help="run a planner's question from sql/queries (--list shows them)",
+        description="Run one of the planners' questions in sql/queries against the warehouse (read-only).",
+    )
+    query.add_argument("name", nargs="?", help="the query's name (its file name without .sql)")
+    query.add_argument("--list", action="store_true", help="list the queries, their questions and parameters")
+    query.add_argument(
+        "--param", "-p", action="append", metavar="NAME=VALUE",
+        help="a parameter, e.g. --param as_at=2026-09-30 (repeat for more; defaults fill the rest)",
+    )  # fmt: skip
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(func=_query)
     return parser
 
 

@@ -3,6 +3,9 @@ carries and the libpq parameters that reach psycopg, Airflow and dbt alike), and
 creates it: the bootstrap of schemas, roles and grants, fresh databases and the pipeline's login.
 
 `probation_evidence.local.embedded` runs a PostgreSQL of the project's own when no `WAREHOUSE_URL` is set.
+
+psycopg is imported inside the functions that use it: orchestration/, which every DAG file imports at parse
+time, imports this module for the URL handling alone.
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ from probation_evidence import settings
 
 DATABASE = "probation_evidence"
 SUPERUSER = "postgres"
+
+
+def read_sql(package: str, name: str) -> str:
+    """The text of `sql/<name>.sql` inside a package of this project (`probation_evidence.sources`, ...): the
+    pipeline's statements live in .sql files, where sqlfluff lints them, not in Python strings."""
+    return importlib.resources.files(package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+#: Serialises bootstraps and login changes on one server (roles are cluster-wide).
+BOOTSTRAP_LOCK_SQL = read_sql("probation_evidence", "bootstrap_lock")
+ROLE_EXISTS_SQL = read_sql("probation_evidence", "role_exists")
 
 
 class WarehouseError(RuntimeError):
@@ -168,7 +182,9 @@ def libpq_environment(params: dict[str, str]) -> dict[str, str]:
     left out (none of the TLS or timeout ones is)."""
     keywords = libpq_keywords()
     skipped = {"host", "hostaddr", "port", "user", "password", "dbname"}
-    return {keywords[name]: value for name, value in params.items() if name not in skipped and keywords.get(name)}
+    return {
+        variable: value for name, value in params.items() if name not in skipped and (variable := keywords.get(name))
+    }
 
 
 def bootstrap_files() -> list[Path]:
@@ -223,8 +239,8 @@ def create_pipeline_login(url: WarehouseUrl, name: str, password: str) -> None:
         sql.Literal(password)
     )
     with psycopg.connect(url.url()) as conn:
-        conn.execute("select pg_advisory_xact_lock(hashtext('probation_evidence.bootstrap'))")
-        exists = conn.execute("select from pg_roles where rolname = %s", [name]).fetchone() is not None
+        conn.execute(BOOTSTRAP_LOCK_SQL)
+        exists = conn.execute(ROLE_EXISTS_SQL, [name]).fetchone() is not None
         verb = sql.SQL("alter role {} with ") if exists else sql.SQL("create role {} with ")
         conn.execute(verb.format(login) + attributes)
         conn.execute(
@@ -241,14 +257,8 @@ def bootstrap(url: WarehouseUrl) -> list[str]:
     applied = []
     with psycopg.connect(url.url()) as conn:
         # Roles are cluster-wide: serialise concurrent bootstraps of the same server.
-        conn.execute("select pg_advisory_xact_lock(hashtext('probation_evidence.bootstrap'))")
+        conn.execute(BOOTSTRAP_LOCK_SQL)
         for path in bootstrap_files():
             conn.execute(path.read_text())
             applied.append(path.name)
     return applied
-
-
-def read_sql(package: str, name: str) -> str:
-    """The text of `sql/<name>.sql` inside a package of this project (`probation_evidence.sources`, ...): the
-    pipeline's statements live in .sql files, where sqlfluff lints them, not in Python strings."""
-    return importlib.resources.files(package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")

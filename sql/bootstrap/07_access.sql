@@ -145,10 +145,10 @@ add column if not exists trend text,
 add column if not exists trend_p_value double precision,
 add column if not exists peer_value double precision,
 add column if not exists peer_comparison text;
-select security.enable_provider_row_security('marts.evidence_pack_values');
+select security.enable_provider_row_security('marts.evidence_pack_values') as row_security_enabled;
 -- A scoped reader sees its own provider's figures in its own provider's packs only: not its figures as
 -- they appear in another provider's pack, whose publication (named after the inspection) is not its own.
 drop policy if exists own_packs_only on marts.evidence_pack_values;
 create policy own_packs_only on marts.evidence_pack_values as restrictive for all to provider_reader
-    using (pack_provider_id in (select security.scoped_provider_ids()));
+    using (pack_provider_id in (select security.scoped_provider_ids() as provider_id));
 grant select on marts.evidence_pack_values to planner_reader, provider_reader;

@@ -90,7 +90,7 @@ provider_distances as (
         count(*) filter (where distances.distance is null) as not_compared_count,
         avg(distances.distance) as mean_distance,
         max(distances.distance) as max_distance,
-        (array_agg(distances.indicator_id order by distances.distance desc nulls last, distances.indicator_id))[1]
+        (array_agg(distances.indicator_id order by distances.distance desc nulls last, distances.indicator_id asc))[1]
             as furthest_indicator_id,
         max(distances.period_end_date) as latest_period_end_date
     from distances
@@ -115,4 +115,4 @@ from provider_distances
 order by
     provider_distances.mean_distance desc nulls last,
     provider_distances.worse_count desc,
-    provider_distances.provider_id
+    provider_distances.provider_id asc

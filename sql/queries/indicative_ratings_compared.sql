@@ -53,15 +53,15 @@ provider_ratings as (
 standings as (
     select
         provider_ratings.standard_id,
-        count(*) filter (where others.mean_points > provider_ratings.mean_points) as providers_higher,
-        count(*) filter (where others.mean_points < provider_ratings.mean_points) as providers_lower,
-        count(*) filter (where others.indicative_rating = provider_ratings.indicative_rating)
+        count(*) filter (where other_ratings.mean_points > provider_ratings.mean_points) as providers_higher,
+        count(*) filter (where other_ratings.mean_points < provider_ratings.mean_points) as providers_lower,
+        count(*) filter (where other_ratings.indicative_rating = provider_ratings.indicative_rating)
             as providers_same_rating
     from provider_ratings
-    inner join ratings as others
+    inner join ratings as other_ratings
         on
-            provider_ratings.standard_id = others.standard_id
-            and provider_ratings.provider_id <> others.provider_id
+            provider_ratings.standard_id = other_ratings.standard_id
+            and provider_ratings.provider_id <> other_ratings.provider_id
     group by provider_ratings.standard_id
 )
 

@@ -43,7 +43,7 @@ previous_inspections as (
     from marts.dim_inspection
     cross join parameters
     where dim_inspection.fieldwork_start_date <= parameters.as_at
-    order by dim_inspection.provider_id, dim_inspection.fieldwork_start_date desc, dim_inspection.inspection_id desc
+    order by dim_inspection.provider_id asc, dim_inspection.fieldwork_start_date desc, dim_inspection.inspection_id desc
 ),
 
 baselines as (
@@ -140,9 +140,9 @@ judged as (
         case
             when paired_values.latest_lower_95 is not null and paired_values.latest_upper_95 is not null
                 then case paired_values.polarity
-                    when 'up' then paired_values.baseline_value > paired_values.latest_upper_95
-                    else paired_values.baseline_value < paired_values.latest_lower_95
-                end
+                        when 'up' then paired_values.baseline_value > paired_values.latest_upper_95
+                        else paired_values.baseline_value < paired_values.latest_lower_95
+                    end
             else
                 abs(paired_values.latest_value - paired_values.baseline_value)
                 > 0.05 * abs(paired_values.baseline_value)

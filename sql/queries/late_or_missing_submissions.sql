@@ -74,4 +74,4 @@ where provider_submissions.late_missing_or_failed_count > 0
 order by
     provider_submissions.late_missing_or_failed_count desc,
     provider_submissions.submissions_due desc,
-    provider_submissions.provider_id
+    provider_submissions.provider_id asc

@@ -11,7 +11,6 @@ modules read.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -176,7 +175,3 @@ def airflow_stack(tmp_path_factory, scheduler_warehouse):
         # What `make stop` promises: every service and the simulator stopped, none left behind.
         assert set(stopped) == {*stack.SERVICES, stack.SIMULATOR}, f"not running at the end: {stopped}"
         assert not any(stack.status().values()), stack.status()
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text())

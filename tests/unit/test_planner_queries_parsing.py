@@ -10,7 +10,8 @@ import pytest
 
 from probation_evidence import cli
 from probation_evidence.planner import queries as planner_queries
-from probation_evidence.planner.queries import QueryFileError, QueryParameterError
+from probation_evidence.planner import query_files
+from probation_evidence.planner.query_files import QueryFileError, QueryParameterError
 
 GOOD = """\
 -- question: Which providers are furthest from national
@@ -48,7 +49,7 @@ def write(tmp_path: Path, text: str, name: str = "good_query.sql") -> Path:
 
 @pytest.fixture
 def good(tmp_path):
-    return planner_queries.parse_file(write(tmp_path, GOOD))
+    return query_files.parse_file(write(tmp_path, GOOD))
 
 
 def test_the_header_gives_name_question_definition_params_columns_and_indexes(good):
@@ -134,7 +135,7 @@ def test_optional_parameters_take_an_empty_value_as_not_given(tmp_path, good):
     _, values = good.bind({"indicator_id": "S01", "provider_id": ""})
     assert values["provider_id"] is None
     optional_date = header("-- question: Q?", "-- param: as_at date default null", "-- returns: as_at")
-    assert planner_queries.parse_file(write(tmp_path, optional_date)).bind({"as_at": ""})[1] == {"as_at": None}
+    assert query_files.parse_file(write(tmp_path, optional_date)).bind({"as_at": ""})[1] == {"as_at": None}
     with pytest.raises(QueryParameterError, match="parameter 'since' \\(date\\) needs a value"):
         good.bind({"indicator_id": "S01", "since": ""})  # its default is a date, not null
     _, values = good.bind({"indicator_id": "S01", "as_at": "today"})
@@ -177,14 +178,14 @@ BASE = ("-- question: Q?", "-- param: as_at date", "-- returns: as_at")
 )
 def test_a_broken_header_or_sql_is_refused_naming_the_file(tmp_path, text, message):
     with pytest.raises(QueryFileError) as error:
-        planner_queries.parse_file(write(tmp_path, text))
+        query_files.parse_file(write(tmp_path, text))
     assert message in str(error.value)
     assert "good_query.sql" in str(error.value)
 
 
 def test_the_file_name_is_the_query_name_and_must_be_snake_case(tmp_path):
     with pytest.raises(QueryFileError, match="lower_snake_case"):
-        planner_queries.parse_file(write(tmp_path, header(*BASE), name="Bad-Name.sql"))
+        query_files.parse_file(write(tmp_path, header(*BASE), name="Bad-Name.sql"))
 
 
 def test_variables_inside_literals_comments_and_identifiers_are_left_alone():
@@ -197,8 +198,8 @@ select
     /* :'in_block' */ :'real_one' as real_one,
     100 % 7 as remainder
 """
-    assert planner_queries.psql_variables(sql) == ["real_one"]
-    converted = planner_queries.to_psycopg(sql)
+    assert query_files.psql_variables(sql) == ["real_one"]
+    converted = query_files.to_psycopg(sql)
     assert "%(real_one)s as real_one" in converted
     assert ":'in_comment'" in converted and ":'in_dollar_quotes'" in converted and ":'in_block'" in converted
     assert "100 %% 7" in converted and "value::numeric" in converted

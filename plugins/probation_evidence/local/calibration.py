@@ -9,16 +9,22 @@ agreement within one band, quadratically weighted kappa and a confusion matrix p
     probation-evidence calibrate --held-out 101 202 303 404     # fresh data per seed, pooled
 
 The demo's seed is the one the indicator thresholds were tuned on, so its score flatters. `--held-out`
-runs the whole pipeline once per seed, each in a database and folders of its own, scores each run and
-pools them: the honest figure. `--combine` pools results written earlier.
+(`local.demo.run_held_out`) runs the whole pipeline once per seed, each in a database and folders of its
+own, scores each run and pools them: the honest figure. `--combine` pools results written earlier.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-from datetime import date
 from pathlib import Path
+
+import psycopg
+
+from probation_evidence.simulator.truth import provider_bands
+from probation_evidence.warehouse import read_sql
+
+#: Every provider's indicative band per standard, from the marts.
+INDICATIVE_RATINGS_SQL = read_sql("probation_evidence.local", "indicative_ratings")
 
 BANDS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 
@@ -59,15 +65,8 @@ def score(pairs: list[tuple[str, str | None]]) -> dict:
 
 
 def calibrate(warehouse_url: str, seed: int) -> dict:
-    import psycopg
-
-    from probation_evidence.simulator.truth import provider_bands
-
     with psycopg.connect(warehouse_url) as conn:
-        rows = conn.execute(
-            "select provider_id, standard_id, indicative_rating, rule_version"
-            " from marts.fct_standard_indicative_ratings order by provider_id, standard_id"
-        ).fetchall()
+        rows = conn.execute(INDICATIVE_RATINGS_SQL).fetchall()
     if not rows:
         raise LookupError("marts.fct_standard_indicative_ratings is empty: run the pipeline (make demo) first")
     by_standard: dict[str, list[tuple[str, str | None]]] = {}
@@ -165,35 +164,3 @@ def write_combined(combined: dict, out_dir: Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(combined, indent=2, sort_keys=True) + "\n")
     md_path.write_text(render_combined_markdown(combined))
     return json_path, md_path
-
-
-CALIBRATION_DB = "probation_evidence_calibration"
-
-
-def run_held_out(seeds: list[int], as_at: date, out_dir: Path) -> dict:
-    """Run the whole pipeline once per seed on fresh data, score each run, and pool the scores.
-
-    Each run gets its own database (`probation_evidence_calibration`, recreated per seed, dropped at the
-    end) and its own landing, drop, pack and Airflow folders, so nothing of the demo's is touched.
-    """
-
-    from probation_evidence import settings, warehouse
-    from probation_evidence.local import demo, embedded
-
-    server = embedded.resolve(start=True)
-    results = []
-    for seed in seeds:
-        with (
-            tempfile.TemporaryDirectory(prefix=f"calibration-{seed}-") as tmp,
-            settings.environment(**settings.state_folders(Path(tmp))),
-        ):
-            url = warehouse.fresh_database(server, CALIBRATION_DB)
-            demo.say(f"held-out calibration: seed {seed}")
-            demo.run_pipeline(url, as_at, seed)
-            result = calibrate(url.url(), seed)
-            write(result, out_dir / f"seed-{seed}")
-            results.append(result)
-            warehouse.drop_database(server, CALIBRATION_DB)
-    combined = combine(results)
-    write_combined(combined, out_dir)
-    return combined

@@ -1,7 +1,7 @@
 """Run several DAGs, one after another, in ONE process, exactly as `airflow dags test` runs each.
 
 `airflow dags test` pays ~10 s per call to import Airflow and start its in-process execution API; the demo
-runs eight DAGs, so it imports once here and calls the same `DAG.test()` for each. Stops at the first
+runs nine DAGs, so it imports once here and calls the same `DAG.test()` for each. Stops at the first
 failed run.
 
     python -m probation_evidence.local.dag_runner 2026-09-30 ingest_staffing transform_warehouse ...
@@ -21,11 +21,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Airflow is imported here, after the caller has set AIRFLOW_HOME and the connections in the environment:
+    # Airflow reads its configuration once, when first imported, and a process may import this module first.
     import pendulum
     from airflow.utils.cli import get_bagged_dag
     from airflow.utils.state import DagRunState
 
     logical_date = pendulum.parse(argv[0], tz="UTC")
+    if not isinstance(logical_date, pendulum.DateTime):
+        print(f"the logical date must be a date or a date and time, not {argv[0]!r}", file=sys.stderr)
+        return 2
     for dag_id in argv[1:]:
         print(f"==> running DAG {dag_id} for {logical_date.date()}", flush=True)
         started = time.monotonic()

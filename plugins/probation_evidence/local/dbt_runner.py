@@ -15,13 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from probation_evidence import settings
+from probation_evidence import settings, warehouse
+from probation_evidence.local import embedded
 
 
-def dbt_environment(url=None, needs_database: bool = False) -> dict[str, str]:
-    from probation_evidence import warehouse
-    from probation_evidence.local import embedded
-
+def dbt_environment(url: warehouse.WarehouseUrl | None = None, needs_database: bool = False) -> dict[str, str]:
     env = dict(os.environ, DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="False")
     if url is None:
         try:
@@ -32,7 +30,7 @@ def dbt_environment(url=None, needs_database: bool = False) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], url=None, check: bool = True) -> subprocess.CompletedProcess:
+def run(args: list[str], url: warehouse.WarehouseUrl | None = None, check: bool = True) -> subprocess.CompletedProcess:
     project = settings.dbt_project_dir()
     bin_dir = Path(sys.executable).parent
     # sqlfluff's dbt templater always connects; `dbt parse` never does.

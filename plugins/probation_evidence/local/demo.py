@@ -1,7 +1,8 @@
 """`make demo`: the whole pipeline through Airflow itself, on simulated provider systems.
 
-Starts (or reuses) the warehouse, bootstraps it, starts the simulated provider APIs, then runs the three
-DAGs with `airflow dags test` for the demo's as-at date: ingest -> transform (dbt) -> publish packs.
+Starts (or reuses) the warehouse, bootstraps it, starts the simulated provider APIs and writes the file drops,
+then runs the nine DAGs for the demo's as-at date (the seven ingest DAGs, `transform_warehouse`, then
+`publish_evidence_packs`) in one process through `local/dag_runner.py`, which calls each DAG's `DAG.test()`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Generator
 from datetime import date
 from pathlib import Path
 
 from probation_evidence import settings, warehouse
-from probation_evidence.local import airflow_env
+from probation_evidence.local import airflow_env, calibration, embedded
+from probation_evidence.simulator.drops import write_drops
 
 INGEST_DAGS = tuple(f"ingest_{family}" for family in settings.FAMILIES)
 DAG_ORDER = (*INGEST_DAGS, "transform_warehouse", "publish_evidence_packs")
@@ -72,8 +75,6 @@ def ensure_dbt_manifest(env: dict[str, str]) -> None:
 
 def drop_provider_files(as_at: date, seed: int, size: str = "small") -> None:
     """The file-drop families' providers deliver their files (with late, missing and messy ones)."""
-    from probation_evidence.simulator.drops import write_drops
-
     records = write_drops(settings.drops_dir(), seed, as_at, size)
     dropped = [r for r in records if not r.is_missing]
     late = sum(r.is_late for r in dropped)
@@ -99,8 +100,6 @@ def run_pipeline(url: warehouse.WarehouseUrl, as_at: date, seed: int, size: str 
 
 def _calibrate(url: warehouse.WarehouseUrl, seed: int) -> None:
     """Score the indicative bands against the simulator's hidden truth (the demo's data is simulated)."""
-    from probation_evidence.local import calibration
-
     result = calibration.calibrate(url.url(), seed)
     _, md_path = calibration.write(result, settings.project_root() / "output" / "calibration")
     overall = result["all_standards"]
@@ -108,6 +107,34 @@ def _calibrate(url: warehouse.WarehouseUrl, seed: int) -> None:
         f"calibration against the simulator's hidden truth: agreement {overall['agreement']}, "
         f"weighted kappa {overall['weighted_kappa']} (details: {md_path})"
     )
+
+
+CALIBRATION_DB = "probation_evidence_calibration"
+
+
+def run_held_out(seeds: list[int], as_at: date, out_dir: Path) -> dict:
+    """Run the whole pipeline once per seed on fresh data, score each run, and pool the scores.
+
+    Each run gets its own database (`probation_evidence_calibration`, recreated per seed, dropped at the
+    end) and its own landing, drop, pack and Airflow folders, so nothing of the demo's is touched.
+    """
+    server = embedded.resolve(start=True)
+    results = []
+    for seed in seeds:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"calibration-{seed}-") as tmp,
+            settings.environment(**settings.state_folders(Path(tmp))),
+        ):
+            url = warehouse.fresh_database(server, CALIBRATION_DB)
+            say(f"held-out calibration: seed {seed}")
+            run_pipeline(url, as_at, seed)
+            result = calibration.calibrate(url.url(), seed)
+            calibration.write(result, out_dir / f"seed-{seed}")
+            results.append(result)
+            warehouse.drop_database(server, CALIBRATION_DB)
+    combined = calibration.combine(results)
+    calibration.write_combined(combined, out_dir)
+    return combined
 
 
 #: Years of history each size's demo loads: the small demo keeps the standard windows (13 weeks of weekly
@@ -126,8 +153,8 @@ def main(
         f"simulated providers: {size} size, "
         + (f"{history_years} year(s) of history" if history_years else "standard windows")
     )
-    embedded = not os.environ.get("WAREHOUSE_URL")
-    say("starting the embedded warehouse" if embedded else "using the warehouse in WAREHOUSE_URL")
+    own_warehouse = not os.environ.get("WAREHOUSE_URL")
+    say("starting the embedded warehouse" if own_warehouse else "using the warehouse in WAREHOUSE_URL")
     url = embedded.resolve(start=True)
     run_pipeline(url, as_at, seed or settings.simulator_seed(), size)
     _calibrate(url, seed or settings.simulator_seed())
@@ -142,5 +169,5 @@ def main(
     print("    e.g.  select * from marts.fct_indicator_values order by value desc;")
     print("    planners' questions:  .venv/bin/probation-evidence query --list")
     print(f"    e.g.  .venv/bin/probation-evidence query packs_due --param as_at={as_at.isoformat()}")
-    if embedded:
+    if own_warehouse:
         print("    the embedded warehouse keeps running; stop it with:  make stop")

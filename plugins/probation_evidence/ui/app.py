@@ -25,12 +25,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from probation_evidence import settings
+from probation_evidence.orchestration import connections
 from probation_evidence.packs.render import filter_script_source
 from probation_evidence.ui import catalogue
 
@@ -63,22 +67,11 @@ class NotPermitted(HTTPException):
         super().__init__(status_code=403, detail=f"your Airflow role is not allowed the {RESOURCE_NAME!r} view")
 
 
-def _get_user_dependency():
-    """Airflow's own `get_user`: a JWT from the bearer header or the UI's `_token` cookie (api-server only)."""
-    from airflow.api_fastapi.core_api.security import get_user
+async def require_planner(request: Request, user: Any = Depends(get_user)) -> Any:  # noqa: B008
+    """The signed-in user, if the auth manager allows them the "Evidence packs" view; else NotPermitted.
 
-    return get_user
-
-
-def _auth_manager():
-    from airflow.api_fastapi.app import get_auth_manager
-
-    return get_auth_manager()
-
-
-async def require_planner(request: Request, user: Any = Depends(_get_user_dependency())) -> Any:  # noqa: B008
-    """The signed-in user, if the auth manager allows them the "Evidence packs" view; else NotPermitted."""
-    if not _auth_manager().is_authorized_custom_view(method="GET", resource_name=RESOURCE_NAME, user=user):
+    `get_user` is Airflow's own: a JWT from the bearer header or the UI's `_token` cookie."""
+    if not get_auth_manager().is_authorized_custom_view(method="GET", resource_name=RESOURCE_NAME, user=user):
         raise NotPermitted()
     return user
 
@@ -87,9 +80,7 @@ def _wants_html(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
 
-def _templates():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
+def _templates() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -106,10 +97,8 @@ def _html(body: str, status_code: int = 200, policy: str = _PAGE_POLICY) -> HTML
 
 def _publications() -> tuple[list[dict] | None, str | None]:
     """The warehouse's record of publications, or (None, why not) when it cannot be read."""
-    from probation_evidence.orchestration import connections as orchestration
-
     try:
-        return catalogue.read_publications(orchestration.warehouse_url()), None
+        return catalogue.read_publications(connections.warehouse_url()), None
     except Exception as error:  # the page still lists the files; the banner says they are unverified
         log.warning("evidence packs page: could not read audit.pack_publications: %s", type(error).__name__)
         return None, f"the warehouse could not be read ({type(error).__name__})"
@@ -125,7 +114,7 @@ def create_app() -> FastAPI:
         # Airflow's get_user says 401 (no token, or expired) or 403 (a token that is not valid): a browser
         # is sent to sign in and brought back; an API client gets the status as it is.
         if error.status_code in (401, 403) and not isinstance(error, NotPermitted) and _wants_html(request):
-            login = _auth_manager().get_url_login(next_url=str(request.url))
+            login = get_auth_manager().get_url_login(next_url=str(request.url))
             return RedirectResponse(login, status_code=303, headers={"Cache-Control": "no-store"})
         if isinstance(error, NotPermitted) and _wants_html(request):
             page = templates.get_template("message.html.j2").render(title="Not allowed", message=error.detail)

@@ -15,12 +15,17 @@ once every symbolic link is resolved (`pack_file`).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from probation_evidence import settings
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from probation_evidence import settings, warehouse
 
 #: An inspection id or provider id as the publisher accepts them in a file name (packs.render.pack_path).
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -31,23 +36,7 @@ PACK_FILE = re.compile(
 KINDS = ("html", "pdf", "csv")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
-_PUBLICATIONS_SQL = """
-    select
-        publications.inspection_id,
-        publications.provider_id,
-        publications.pack_version,
-        publications.as_at_date,
-        publications.published_at,
-        publications.reason,
-        publications.html_sha256,
-        publications.csv_sha256,
-        providers.provider_name,
-        inspections.fieldwork_start_date
-    from audit.pack_publications as publications
-    left join marts.dim_provider as providers on providers.provider_id = publications.provider_id
-    left join marts.dim_inspection as inspections on inspections.inspection_id = publications.inspection_id
-    order by publications.inspection_id, publications.pack_version
-"""
+_PUBLICATIONS_SQL = warehouse.read_sql("probation_evidence.ui", "publications")
 
 
 class PackNotFound(LookupError):
@@ -66,8 +55,6 @@ class PackVersion:
     as_at_date: date | None = None
     published_at: datetime | None = None
     reason: str | None = None
-    html_sha256: str | None = None
-    csv_sha256: str | None = None
     checks: dict[str, bool] = field(default_factory=dict)  # kind -> file matches its recorded SHA-256
 
     @property
@@ -94,8 +81,6 @@ class InspectionPacks:
 
 def docs_dir() -> Path:
     """Where `make docs-site` writes the dbt docs site: `DBT_DOCS_DIR`, default `output/dbt-docs`."""
-    import os
-
     return Path(os.environ.get("DBT_DOCS_DIR", settings.project_root() / "output" / "dbt-docs"))
 
 
@@ -147,12 +132,9 @@ def scan_files(packs_dir: Path) -> dict[tuple[str, int], PackVersion]:
 
 def read_publications(warehouse_url: str) -> list[dict]:
     """Every recorded publication, with the provider's name and fieldwork start, as warehouse_publisher."""
-    import psycopg
-    from psycopg.rows import dict_row
-
     with psycopg.connect(warehouse_url, row_factory=dict_row) as conn:
         conn.read_only = True
-        conn.execute(f"set role {settings.PUBLISHER_ROLE}")
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(settings.PUBLISHER_ROLE)))
         return conn.execute(_PUBLICATIONS_SQL).fetchall()
 
 
@@ -174,8 +156,8 @@ def catalogue(packs_dir: Path, publications: list[dict] | None) -> list[Inspecti
         version = versions.setdefault(key, PackVersion(row["inspection_id"], row["provider_id"], key[1]))
         version.provider_id = row["provider_id"]
         version.recorded = True
-        for name in ("as_at_date", "reason", "html_sha256", "csv_sha256"):
-            setattr(version, name, row[name])
+        version.as_at_date = row["as_at_date"]
+        version.reason = row["reason"]
         published = row["published_at"]
         version.published_at = published.astimezone(UTC) if published and published.tzinfo else published
         details[row["inspection_id"]] = row

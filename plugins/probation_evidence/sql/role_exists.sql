@@ -1,0 +1,2 @@
+select from pg_roles
+where rolname = %s
