@@ -1,3 +1,4 @@
+# Over 450 lines: one self-contained script (three execution modes, child runs, digests, report), read as one method.
 """How to run the dbt project: Cosmos per-node tasks (the baseline), Cosmos watcher mode (the project's DAG
 since this comparison), and plain `dbt build`, on the same warehouse, in one run.
 
@@ -58,13 +59,16 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from probation_evidence import settings, warehouse  # noqa: E402
-from probation_evidence.local import airflow_env, dbt_runner, demo, embedded  # noqa: E402
+from probation_evidence.local import airflow_env, dag_runner, dbt_runner, demo, embedded  # noqa: E402
 from probation_evidence.sources import lineage  # noqa: E402
 
 BENCH_DB = "pe_bench_dbt_execution"
@@ -120,8 +124,6 @@ MODES = {
 
 def run_dag_child(dag_id: str, logical_date: str, report: Path) -> int:
     """Run one DAG exactly as `probation_evidence.local.dag_runner` does, then report the task timings."""
-    from probation_evidence.local import dag_runner
-
     started = time.perf_counter()
     code = dag_runner.main([logical_date, dag_id])
     outcome = {"exit_code": code, "dag_runner_s": round(time.perf_counter() - started, 3)}
@@ -134,6 +136,7 @@ def run_dag_child(dag_id: str, logical_date: str, report: Path) -> int:
 
 
 def task_timings(dag_id: str, logical_date: str) -> dict:
+    # In the child only: Airflow reads AIRFLOW_HOME when imported, and the child's points at this run's folder.
     import pendulum
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
@@ -273,8 +276,6 @@ def run_airflow_mode(
 def forget_last_build(url: warehouse.WarehouseUrl) -> None:
     """Clear the record of what the last passed build was built from: the next transform run builds every
     seed and model (build_plan.py), as a run with nothing new would otherwise build none."""
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         conn.execute("update audit.marts_state set built_from = null")
 
@@ -347,8 +348,6 @@ def lineage_check(events: Path, dag_id: str, env: dict[str, str]) -> dict:
 
 
 def raw_tables(env: dict[str, str]) -> set[str]:
-    import psycopg
-
     url = warehouse.WarehouseUrl(
         env["WAREHOUSE_HOST"], int(env["WAREHOUSE_PORT"]), env["WAREHOUSE_USER"], env["WAREHOUSE_PASSWORD"],
         env["WAREHOUSE_DB"],
@@ -360,8 +359,6 @@ def raw_tables(env: dict[str, str]) -> set[str]:
 
 def marts_digest(url: warehouse.WarehouseUrl) -> dict:
     """Row count and md5 of every table and view in `marts` (rows in a stable order)."""
-    import psycopg
-
     digest = {}
     with psycopg.connect(url.url()) as conn:
         names = conn.execute(
@@ -590,8 +587,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def server_version(url: warehouse.WarehouseUrl) -> str | None:
-    import psycopg
-
     try:
         with psycopg.connect(url.url()) as conn:
             return conn.execute("show server_version").fetchone()[0]
@@ -600,8 +595,6 @@ def server_version(url: warehouse.WarehouseUrl) -> str | None:
 
 
 def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     found = {}
     packages = (
         "apache-airflow",

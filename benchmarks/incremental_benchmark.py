@@ -40,6 +40,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
@@ -56,8 +59,6 @@ FIRST_WEEK = date(2025, 10, 5)  # a Sunday; weeks follow on from it
 
 
 def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
-    import psycopg
-
     url = warehouse.fresh_database(server, BENCH_DB)
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:  # every source's raw table, so the whole project builds
@@ -71,8 +72,6 @@ def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
 
 def land_weeks(weeks: list[date], seed: int, root: Path) -> list:
     """Generate and land the national weekly returns of `weeks` for every provider; their manifests."""
-    import pyarrow as pa
-
     contract = contracts.get_contract("workload", "weekly_caseload")
     return [
         landing.land_table(
@@ -86,8 +85,6 @@ def land_weeks(weeks: list[date], seed: int, root: Path) -> list:
 
 def load_manifests(url: warehouse.WarehouseUrl, manifests: list, root: Path) -> int:
     """Load landed files with the real loader; rows loaded."""
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         return sum(loading.load_landed_file(conn, manifest, root).rows_loaded for manifest in manifests)
 
@@ -120,23 +117,17 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def table_digest(url: warehouse.WarehouseUrl) -> tuple[int, str]:
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         return warehouse.table_digest(conn, "intermediate", MODEL)
 
 
 def row_count(url: warehouse.WarehouseUrl) -> int:
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         return conn.execute("select count(*) from raw.workload_weekly_caseload").fetchone()[0]
 
 
 def index_cost(url, weeks: list[date], seed: int, root: Path) -> dict:
     """Load time of a national week with and without the raw table's `_batch_id` index, alternating."""
-    import psycopg
-
     contract = contracts.get_contract("workload", "weekly_caseload")
     timings: dict[str, list[float]] = {"with_index": [], "without_index": []}
     for i, week in enumerate(weeks):

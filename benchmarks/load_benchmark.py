@@ -1,3 +1,4 @@
+# Over 450 lines: one self-contained script (data, four timed paths, rounds, report), so the method reads in one place.
 """Loader benchmark at national size: our loader against the other ways of putting rows into PostgreSQL.
 
     .venv/bin/python benchmarks/load_benchmark.py [--rows N] [--repeats 5] [--servers embedded,url]
@@ -45,13 +46,21 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from probation_evidence import warehouse  # noqa: E402
 from probation_evidence.local import embedded  # noqa: E402
+from probation_evidence.reference.registry import pdus_by_region  # noqa: E402
 from probation_evidence.sources import contracts, landing  # noqa: E402
 from probation_evidence.sources.contracts import Contract, Field  # noqa: E402
+from probation_evidence.sources.loading import load_landed_file  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench"
 RESULTS = ROOT / "benchmarks" / "results" / "load.json"
@@ -100,10 +109,6 @@ def register_contract() -> None:
 # ------------------------------------------------------------------------------------------ data
 def make_table(rows: int, seed: int = 20260930):
     """Columns as a connector lands them: text and dates as strings, integers int64, numerics float64."""
-    import pyarrow as pa
-
-    from probation_evidence.reference.registry import pdus_by_region
-
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     pdus = [p.pdu_code for p in pdus_by_region()[PROVIDER]]
     other_pdu = next(p.pdu_code for region, ps in pdus_by_region().items() if region != PROVIDER for p in ps)
@@ -150,9 +155,6 @@ def make_table(rows: int, seed: int = 20260930):
 
 def with_metadata(table, batch_id: str = "bench-wmt_weekly-N07-20260927-000000000000"):
     """The rows plus the loader's metadata columns (constant batch id, load time and file; row numbers)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     n = table.num_rows
     loaded_at = datetime(2026, 9, 28, 6, 0, tzinfo=UTC)
     source_file = f"bench/wmt_weekly/provider_id={PROVIDER}/period={PERIOD}/{batch_id}.parquet"
@@ -166,8 +168,6 @@ def with_metadata(table, batch_id: str = "bench-wmt_weekly-N07-20260927-00000000
 
 def typed_for_adbc(table):
     """The rows cast to the target column types, as ADBC's binary COPY needs them, plus metadata."""
-    import pyarrow as pa
-
     target = {f.name: f.kind for f in BENCH_CONTRACT.fields}
     kinds = {"text": pa.string(), "date": pa.date32(), "integer": pa.int32(), "numeric": pa.float64()}
     columns = {}
@@ -219,13 +219,9 @@ class _Clock:
 
 def worker(args) -> dict:
     """One timed run, in its own process; prints a JSON line."""
-    import psycopg
-
     url = args.url
     local = args.local == "1"
     if args.mode == "loader":
-        from probation_evidence.sources.loading import load_landed_file
-
         register_contract()
         manifest = landing.Manifest.from_dict(json.loads(Path(args.manifest).read_text()))
         with psycopg.connect(url) as conn:
@@ -235,8 +231,8 @@ def worker(args) -> dict:
         return {**timing, "rows": result.rows_landed, "loaded": result.rows_loaded,
                 "quarantined": result.rows_quarantined, "peak_rss_mb": _rss_mb()}  # fmt: skip
     if args.mode == "adbc":
+        # Only this path's runs load the ADBC driver, so the other paths' peak RSS does not carry it.
         import adbc_driver_postgresql.dbapi as adbc
-        import pyarrow.parquet as pq
 
         with adbc.connect(url) as conn, conn.cursor() as cur:
             cur.execute("select pg_backend_pid()")
@@ -259,9 +255,8 @@ def worker(args) -> dict:
             timing = clock.stop()
         return {**timing, "rows": rows, "peak_rss_mb": _rss_mb()}
     if args.mode == "insert_rows":
-        import pyarrow.parquet as pq
-
         os.environ["AIRFLOW_CONN_BENCH_WAREHOUSE"] = url.replace("postgresql://", "postgres://", 1)
+        # After the connection is in the environment, and only in this path's runs (Airflow is large).
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         table = with_metadata(pq.read_table(args.parquet).slice(0, int(args.sample)))
@@ -287,8 +282,6 @@ def run_worker(mode: str, **options) -> dict:
 
 # ------------------------------------------------------------------------------------------ database
 def bench_url(server: warehouse.WarehouseUrl, batch_index: bool) -> warehouse.WarehouseUrl:
-    import psycopg
-
     url = warehouse.fresh_database(server, BENCH_DB)
     warehouse.bootstrap(url)
     with psycopg.connect(url.url()) as conn:
@@ -303,8 +296,6 @@ def bench_url(server: warehouse.WarehouseUrl, batch_index: bool) -> warehouse.Wa
 
 def table_indexes(url: warehouse.WarehouseUrl) -> dict[str, list[str]]:
     """Each benchmark table's indexes, read after the runs: the paths must write into the same shape."""
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         return {
             table: [
@@ -319,8 +310,6 @@ def table_indexes(url: warehouse.WarehouseUrl) -> dict[str, list[str]]:
 
 
 def reset(url: warehouse.WarehouseUrl) -> None:
-    import psycopg
-
     with psycopg.connect(url.url(), autocommit=True) as conn:
         conn.execute(f"truncate {BENCH_CONTRACT.qualified_table}, {OTHER_TABLE}")
         conn.execute("delete from audit.quarantine")
@@ -329,8 +318,6 @@ def reset(url: warehouse.WarehouseUrl) -> None:
 
 
 def server_version(url: warehouse.WarehouseUrl) -> str:
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         return conn.execute("show server_version").fetchone()[0]
 
@@ -529,8 +516,6 @@ def _round_run(run: dict) -> dict:
 # ------------------------------------------------------------------------------------------ main
 def prepare_files(args, work: Path) -> dict:
     """Generate and land the data once; every server and path reads the same files."""
-    import pyarrow.csv as pacsv
-
     started = time.perf_counter()
     small_rows = args.small_rows or args.rows // 4
     table, invalid = make_table(args.rows)

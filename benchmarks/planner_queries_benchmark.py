@@ -1,3 +1,4 @@
+# Over 450 lines: one self-contained script (history replication, the index on and off, timing), read as one method.
 """Planner queries at national size with five years of history: every query in sql/queries, without and
 with the marts' indexes.
 
@@ -48,14 +49,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from probation_evidence import settings, warehouse  # noqa: E402
-from probation_evidence.local import (  # noqa: E402
-    dbt_runner,  # noqa: E402
-    embedded,
-)
+from probation_evidence.local import dbt_runner, demo, embedded  # noqa: E402
 from probation_evidence.planner import queries as planner_queries  # noqa: E402
 
 BENCH_DB = "pe_bench_planner_queries"
@@ -103,14 +104,10 @@ MARTS_TABLES = (
 
 # ---------------------------------------------------------------------------------------------- build
 def connect(url: warehouse.WarehouseUrl, **kwargs):
-    import psycopg
-
     return psycopg.connect(url.url(), **kwargs)
 
 
 def database_exists(server: warehouse.WarehouseUrl) -> bool:
-    import psycopg
-
     with psycopg.connect(server.url("postgres")) as conn:
         return conn.execute("select 1 from pg_database where datname = %s", [BENCH_DB]).fetchone() is not None
 
@@ -125,8 +122,6 @@ def bench_url(server: warehouse.WarehouseUrl) -> warehouse.WarehouseUrl:
 
 def run_demo_pipeline(url: warehouse.WarehouseUrl, seed: int, tmp: Path) -> float:
     """`make demo`'s pipeline into the bench database, its state (landing, packs, Airflow) under tmp."""
-    from probation_evidence.local import demo
-
     started = time.perf_counter()
     with settings.environment(**settings.state_folders(tmp)):
         demo.run_pipeline(url, AS_AT, seed)
@@ -218,8 +213,6 @@ targets as (
 
 def replicate_history(url: warehouse.WarehouseUrl, years: int) -> dict:
     """Copy the marts' and audit's dated rows back in time; rows added per table."""
-    from psycopg import sql
-
     added = {}
     with connect(url) as conn:
         conn.execute(f"set role {settings.TRANSFORMER_ROLE}")  # the marts' owner, as dbt builds them
@@ -373,8 +366,6 @@ def manifest_indexes(tmp: Path) -> list[dict]:
 
 def set_indexes(url: warehouse.WarehouseUrl, indexes: list[dict], present: bool) -> list[str]:
     """Create (present) or drop (not present) every configured index; the names acted on."""
-    from psycopg import sql
-
     names = []
     with connect(url, autocommit=True) as conn:
         conn.execute(f"set role {settings.TRANSFORMER_ROLE}")

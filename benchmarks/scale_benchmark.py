@@ -47,12 +47,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
+import psycopg
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from probation_evidence import settings, warehouse  # noqa: E402
 from probation_evidence.local import airflow_env, dbt_runner, demo, embedded  # noqa: E402
-from probation_evidence.sources import landing, loading  # noqa: E402
+from probation_evidence.simulator.workload import generate_weekly_caseload  # noqa: E402
+from probation_evidence.sources import contracts, ingest, landing, loading  # noqa: E402
 
 BENCH_DB = "probation_evidence_bench_scale"
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -65,8 +70,6 @@ class MemorySampler:
     """Peak RSS of a process tree, sampled on a thread: the largest single process and the largest sum."""
 
     def __init__(self, interval: float = 0.25) -> None:
-        import psutil
-
         self._psutil = psutil
         self.interval = interval
         self.peak_process_mb = 0.0
@@ -147,8 +150,6 @@ def _airflow_stages(airflow_db: Path) -> dict:
 
 
 def _warehouse_counts(url: warehouse.WarehouseUrl) -> dict:
-    import psycopg
-
     with psycopg.connect(url.url()) as conn:
         landed, loaded, quarantined, batches = conn.execute(
             "select sum(rows_landed), sum(rows_loaded), sum(rows_quarantined), count(*) from audit.load_batches"
@@ -236,8 +237,6 @@ def _run_span(airflow_db: Path, dag_id: str) -> float:
 
 def _digests(url: warehouse.WarehouseUrl) -> dict[str, tuple[int, str]]:
     """Row count and md5 of the ordered rows of every mart and of every incremental model's table."""
-    import psycopg
-
     manifest = json.loads((settings.dbt_project_dir() / "target" / "manifest.json").read_text())
     incremental = {
         (node["schema"], node.get("alias") or node["name"])
@@ -259,12 +258,6 @@ def run_increment(url: warehouse.WarehouseUrl, full_build_s: float, seed: int) -
     """The transform again with nothing new (its floor: Airflow's and dbt's fixed costs), then with one more
     week of weekly returns loaded: each against the full build's time, and the result against a full
     rebuild of the same data."""
-    import psycopg
-    import pyarrow as pa
-
-    from probation_evidence.simulator.workload import generate_weekly_caseload
-    from probation_evidence.sources import contracts, ingest
-
     unchanged = _transform_again(url, 1)
     contract = contracts.get_contract("workload", "weekly_caseload")
     with psycopg.connect(url.url()) as conn:

@@ -23,7 +23,16 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from probation_evidence.orchestration.defaults import DAG_FAILURE_CALLBACKS, DEFAULT_ARGS, START_DATE, run_deadline
+from probation_evidence import settings
+from probation_evidence.orchestration import alerts
+from probation_evidence.orchestration.connections import warehouse_url
+from probation_evidence.orchestration.defaults import (
+    DAG_FAILURE_CALLBACKS,
+    DEFAULT_ARGS,
+    START_DATE,
+    run_date,
+    run_deadline,
+)
 
 
 @dag(
@@ -41,20 +50,12 @@ def check_pack_deadlines():
     @task
     def find_late_packs(logical_date=None, dag_run=None) -> list[dict]:
         """Inspections starting within PACK_DEADLINE_DAYS of the run's date with no pack published."""
-        from probation_evidence.orchestration import alerts
-        from probation_evidence.orchestration.connections import warehouse_url
-        from probation_evidence.orchestration.defaults import run_date
-
         return alerts.find_late_packs(warehouse_url(), run_date(logical_date, dag_run))
 
     # Not retried: a retry would send every alert again; tomorrow's run checks again.
     @task(retries=0)
     def alert_late_packs(late: list[dict], logical_date=None, dag_run=None) -> None:
         """One alert per late inspection, then fail (naming them) so the run is red."""
-        from probation_evidence import settings
-        from probation_evidence.orchestration import alerts
-        from probation_evidence.orchestration.defaults import run_date
-
         alerts.alert_late_packs(
             late, run_date(logical_date, dag_run), settings.pack_deadline_days(), dag_run.dag_id, dag_run.run_id
         )

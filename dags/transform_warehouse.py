@@ -2,12 +2,12 @@
 ### Transform the warehouse with dbt
 
 Runs the dbt project (`dbt_project/`) through Cosmos's watcher mode: one task (`dbt_producer_watcher`)
-runs a single `dbt build` of every seed and model, and each seed and model keeps a task of its own, a
-sensor that turns green or red with that node's result in the build (its log shows the node's dbt event).
-Then one task runs the data and unit tests; the `marts` Asset is emitted only when they all pass. Scheduled
-on the raw Assets the ingest DAGs emit (any of them), so the marts are rebuilt whenever new source data
-lands. Credentials come from the `warehouse` Airflow connection (Cosmos maps it to a dbt profile); dbt
-acts as the transformer role.
+runs a single `dbt build` of every seed and model (tests left out: `TestBehavior.AFTER_ALL`), and each seed
+and model keeps a task of its own, a sensor that turns green or red with that node's result in the build
+(its log shows the node's dbt event). Then one task (`dbt_project_test`) runs the data and unit tests; the
+`marts` Asset is emitted only when they all pass. Scheduled on the raw Assets the ingest DAGs emit (any of
+them), so the marts are rebuilt whenever new source data lands. Credentials come from the `warehouse`
+Airflow connection (Cosmos maps it to a dbt profile); dbt acts as the transformer role.
 
 `audit.marts_state` says whether the marts may be published: `mark_marts_building` sets `building` before
 any dbt task starts, `mark_marts_passed` sets `passed` (and emits the Asset) only after every model built
@@ -16,9 +16,9 @@ failed tasks, when any of them failed for good. The publish DAG refuses to publi
 If the warehouse itself is down, `failed` cannot be written and the state stays `building`: refused too.
 Every task, each dbt node included, has the `execution_timeout` of the DAG's default arguments.
 
-Each run builds only what changed data reaches (`build_plan.py`, docs/scale.md): before the build, the
-producer compares every source's load batches with those the last passed build was built from, and
-leaves out the seeds and models none of whose inputs changed (their sensors show as skipped). The test
+Each run builds only what changed data reaches (`orchestration/build_plan.py`, docs/scale.md): before the
+build, the producer compares every source's load batches with those the last passed build was built from,
+and leaves out the seeds and models none of whose inputs changed (their sensors show as skipped). The test
 task then runs the tests of the nodes built; the weekly returns' tests read only the rows loaded since the
 last passed build. With no record of a passed build (the first, or after a failure), a changed dbt
 project, or the `rebuild_all` param, everything is built and tested.
@@ -43,6 +43,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 
 from probation_evidence import settings
 from probation_evidence.orchestration import build_plan
+from probation_evidence.orchestration.connections import warehouse_url
 from probation_evidence.orchestration.dbt_profile import WarehouseProfileMapping
 from probation_evidence.orchestration.defaults import DAG_FAILURE_CALLBACKS, DEFAULT_ARGS, MARTS, RAW_ASSETS, START_DATE
 
@@ -75,7 +76,7 @@ def transform_warehouse():
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT,
             manifest_path=DBT_PROJECT / "target" / "manifest.json",
-            install_dbt_deps=False,
+            install_dbt_deps=False,  # the project has no packages; the operators take this too
         ),
         profile_config=ProfileConfig(
             profile_name="probation_evidence",
@@ -90,27 +91,26 @@ def transform_warehouse():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=["path:seeds", "path:models"],
-            # Every model and seed is its own task; all data and unit tests then run in one task at the end,
-            # which gates the marts Asset. Per-node test tasks cost ~3 s of dbt start-up each: measured,
-            # 92 dbt invocations took 259 s where 46 take ~130 s.
+            # The producer's `dbt build` covers seeds and models only (Cosmos passes `--resource-type` for
+            # each); every data and unit test then runs in one task, `dbt_project_test`, after the whole
+            # build, and mark_marts_passed (which emits the marts Asset) waits for it.
             test_behavior=TestBehavior.AFTER_ALL,
         ),
         execution_config=ExecutionConfig(
-            # One dbt process for the whole build instead of one per node: measured 0.63x the per-node
-            # time with the same marts (docs/dbt-execution.md).
+            # One dbt process for the whole build instead of one per node: 0.50x the time of per-node tasks,
+            # with the same marts (docs/dbt-execution.md).
             execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
             setup_operator_args={
                 # The producer's retry only restores its first try's results and skips: nothing to wait for.
                 "retry_delay": timedelta(seconds=1),
                 "retry_exponential_backoff": False,
-                # Before the build, leave out the nodes no changed data reaches (build_plan.py): Cosmos's
+                # Before the build, leave out the nodes no changed data reaches (build_plan): Cosmos's
                 # source-freshness hook marks them skipped and excludes them from the one `dbt build`.
                 "_check_source_freshness": True,
                 "freshness_callback": build_plan.skip_unchanged,
             },
         ),
-        operator_args={"install_deps": False},
     )
 
     @task
@@ -195,24 +195,18 @@ def set_marts_state(status: str, detail: str, built_from: dict | None = None) ->
     rebuild leaves the row as it was (Airflow records when runs happened). What the marts were built from
     is recorded with 'passed' and cleared with 'failed' (the next build is then a full one); 'building'
     keeps it, for the build to compare against."""
+    # At run time: a DAG file imports only orchestration and settings while Airflow parses it.
     import psycopg
     from psycopg.types.json import Jsonb
 
-    from probation_evidence.orchestration.connections import warehouse_url
-
     with psycopg.connect(warehouse_url()) as conn, conn.transaction():
         conn.execute(f"set local role {settings.TRANSFORMER_ROLE}")
-        conn.execute(
-            "insert into audit.marts_state (singleton, status, detail, built_from) values (true, %s, %s, %s)"
-            " on conflict (singleton) do update set status = excluded.status, detail = excluded.detail,"
-            " built_from = case excluded.status when 'building' then marts_state.built_from"
-            " else excluded.built_from end",
-            [status, detail, None if built_from is None else Jsonb(built_from)],
-        )
+        conn.execute(build_plan.SET_MARTS_STATE, [status, detail, None if built_from is None else Jsonb(built_from)])
 
 
 def failed_tasks(dag_run) -> list[str]:
     """The tasks of this run that failed themselves (not those upstream_failed because of another)."""
+    # The task runner's own module: it exists only where a task runs.
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
     try:

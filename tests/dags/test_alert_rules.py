@@ -4,9 +4,16 @@ is set."""
 
 from __future__ import annotations
 
+import inspect
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import AsyncCallback, DeadlineReference
+from airflow.sdk._shared.module_loading import import_string
+
+from probation_evidence.orchestration.alerts import AlertNotifier
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 DAG_IDS = sorted(p.stem for p in DAGS_DIR.glob("*.py"))
@@ -15,8 +22,6 @@ DEADLINED = {"publish_evidence_packs", "check_pack_deadlines"}
 
 
 def _dagbag(**env: str):
-    from airflow.dag_processing.dagbag import DagBag
-
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
@@ -41,19 +46,16 @@ def _callbacks(value) -> list:
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_a_failed_run_raises_an_alert(dagbag, dag_id):
-    from probation_evidence.orchestration.alerts import AlertNotifier
-
     callbacks = _callbacks(dagbag.dags[dag_id].on_failure_callback)
     assert [c.scope for c in callbacks if isinstance(c, AlertNotifier)] == ["dag_run"], (
-        f"{dag_id}: add on_failure_callback=DAG_FAILURE_CALLBACKS (probation_evidence.orchestration) to its @dag"
+        f"{dag_id}: add on_failure_callback=DAG_FAILURE_CALLBACKS"
+        " (probation_evidence.orchestration.defaults) to its @dag"
     )
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_every_task_that_fails_for_good_raises_an_alert(dagbag, dag_id):
     """Cosmos's dbt tasks included: they take the DAG's default_args like every operator."""
-    from probation_evidence.orchestration.alerts import AlertNotifier
-
     silent = [
         task.task_id
         for task in dagbag.dags[dag_id].tasks
@@ -75,10 +77,6 @@ def test_no_deadline_alert_unless_it_is_set(dagbag, dag_id):
 
 @pytest.mark.parametrize("dag_id", sorted(DEADLINED))
 def test_slow_runs_raise_an_alert_when_a_run_deadline_is_set(dagbag_with_deadlines, dag_id):
-    from datetime import timedelta
-
-    from airflow.sdk import AsyncCallback, DeadlineReference
-
     [deadline] = dagbag_with_deadlines.dags[dag_id].deadline
     assert deadline.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert deadline.interval == timedelta(minutes=45)
@@ -88,9 +86,5 @@ def test_slow_runs_raise_an_alert_when_a_run_deadline_is_set(dagbag_with_deadlin
 
 def test_a_deadline_callback_path_imports_to_an_awaitable(dagbag_with_deadlines):
     """The triggerer imports the callback by its path: it must be a top-level coroutine function."""
-    import inspect
-
-    from airflow.sdk._shared.module_loading import import_string
-
     [deadline] = dagbag_with_deadlines.dags["publish_evidence_packs"].deadline
     assert inspect.iscoroutinefunction(import_string(deadline.callback.path))

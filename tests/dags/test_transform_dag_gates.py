@@ -7,14 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from airflow.dag_processing.dagbag import DagBag
+from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtProducerWatcherOperator
+from jinja2 import Template
+
+from probation_evidence.orchestration import build_plan
+from probation_evidence.orchestration.defaults import MARTS
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "transform_warehouse.py"
 
 
 @pytest.fixture(scope="module")
 def dag():
-    from airflow.dag_processing.dagbag import DagBag
-
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
     return bag.dags["transform_warehouse"]
@@ -35,8 +39,6 @@ def test_the_marts_are_marked_building_before_any_dbt_task(dag):
 
 
 def test_passed_only_after_every_dbt_task_and_failed_when_any_fails(dag):
-    from probation_evidence.orchestration.defaults import MARTS
-
     passed = dag.get_task("mark_marts_passed")
     assert passed.trigger_rule == "all_success"
     assert list(passed.outlets) == [MARTS], "the marts Asset is emitted only by the task that marks them passed"
@@ -54,7 +56,6 @@ def test_one_dbt_build_then_every_seed_and_models_sensor(dag):
     """Watcher mode: one producer task builds every node; each seed and model has a sensor that starts only
     after the producer has finished (DAG.test() runs one task at a time and would otherwise wait for ever),
     and only if the marts were marked building."""
-    from cosmos.operators.watcher import DbtConsumerWatcherSensor, DbtProducerWatcherOperator
 
     producer = dag.get_task("dbt_build.dbt_producer_watcher")
     assert isinstance(producer, DbtProducerWatcherOperator)
@@ -73,12 +74,9 @@ def test_one_dbt_build_then_every_seed_and_models_sensor(dag):
 
 
 def test_the_build_leaves_out_unchanged_nodes_and_tests_only_what_it_built(dag):
-    """Selective builds (build_plan.py): the producer plans before it builds, through Cosmos's
+    """Selective builds (orchestration/build_plan.py): the producer plans before it builds, through Cosmos's
     source-freshness hook, without running `dbt source freshness`; a skipped sensor (a node left as built)
     holds back neither the sensors after it nor the test task, whose selection comes from the plan."""
-    from jinja2 import Template
-
-    from probation_evidence.orchestration import build_plan
 
     producer = dag.get_task("dbt_build.dbt_producer_watcher")
     assert producer._check_source_freshness and producer._freshness_callback is build_plan.skip_unchanged

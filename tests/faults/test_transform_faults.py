@@ -319,7 +319,7 @@ def test_the_warehouse_stopping_mid_build_fails_the_run_loudly_and_the_next_run_
 
 
 def test_new_weekly_returns_rebuild_only_the_nodes_they_reach_and_equal_a_full_rebuild(setup, monkeypatch):
-    """Selective builds (build_plan.py). After a passed build that recorded what it was built from, a run
+    """Selective builds (orchestration/build_plan.py). After a passed build that recorded what it was built from, a run
     with nothing new builds nothing: every node's sensor is skipped, the marts stay 'passed' with the same
     record. Then one more week of the provider's returns, loaded by the loader: the next run builds only
     the six nodes downstream of the weekly returns, skips the others, and the marts and incremental models

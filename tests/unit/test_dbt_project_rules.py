@@ -20,7 +20,7 @@ from probation_evidence.local import dbt_runner
 PACKAGE = "probation_evidence"
 NAME_PATTERNS = {
     "staging": r"stg_[a-z]+__[a-z_]+",
-    "intermediate": r"int_[a-z_]+_[a-z]+",  # int_<entity>_<verb>, as STYLE.md shows
+    "intermediate": r"int_[a-z_]+_[a-z]+",  # int_<entity>_<verb>, as the README's Conventions say
     "marts": r"(fct|dim|bridge)_[a-z_]+",
 }
 

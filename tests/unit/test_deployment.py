@@ -1,3 +1,4 @@
+# Over 450 lines: every check of the compose file, the image and .env.example, which share one parsed model.
 """The production-shaped deployment, checked without a Docker engine.
 
 docker-compose.yml, docker/airflow.Dockerfile, .env.example and .dockerignore are read as data: the YAML is
@@ -24,6 +25,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
+
+from probation_evidence import cli, settings
+from probation_evidence.settings import api_conn_id
+from probation_evidence.simulator import server
+from probation_evidence.sources import ingest, lineage
+from probation_evidence.sources.contracts import families
+from probation_evidence.warehouse import WarehouseUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -377,9 +385,6 @@ def test_airflow_commands_exist_in_the_airflow_cli():
 
 # ---------------------------------------------------------------------------------------------- pipeline
 def test_bootstrap_runs_the_project_cli_against_the_warehouse_server():
-    from probation_evidence import cli, settings
-    from probation_evidence.warehouse import WarehouseUrl
-
     words = argv("warehouse-bootstrap", "entrypoint") + argv("warehouse-bootstrap", "command")
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts.get(words[0]) == "probation_evidence.cli:main", f"{words[0]} is not the project's command"
@@ -405,8 +410,6 @@ def warehouse_url() -> str:
 
 
 def test_the_warehouse_connection_and_url_name_the_warehouse_database():
-    from probation_evidence.warehouse import WarehouseUrl
-
     server = environment("warehouse-db")
     url = WarehouseUrl.parse(warehouse_url())
     example = example_environment()
@@ -419,8 +422,6 @@ def test_the_warehouse_connection_and_url_name_the_warehouse_database():
 
 
 def server_arguments():
-    from probation_evidence.simulator import server
-
     words = argv("provider-simulator", "entrypoint") + argv("provider-simulator", "command")
     assert words[:3] == ["python", "-m", "probation_evidence.simulator"], words
     assert importlib.util.find_spec("probation_evidence.simulator.__main__"), "the simulator has no __main__"
@@ -431,10 +432,6 @@ def server_arguments():
 
 
 def test_simulator_serves_where_the_api_connections_point():
-    from probation_evidence.simulator import server
-    from probation_evidence.sources import ingest
-    from probation_evidence.sources.contracts import families
-
     args = server_arguments()
     # Inside its container the simulator must listen on the compose network, not on loopback.
     assert (args.command, args.host) == ("serve", "0.0.0.0")  # noqa: S104
@@ -442,7 +439,6 @@ def test_simulator_serves_where_the_api_connections_point():
         args.token_file is None
         and environment("provider-simulator")[server.TOKEN_ENV] == (example_environment()["SIMULATOR_TOKEN"])
     ), "the simulator reads its token from SIMULATOR_TOKEN"
-    from probation_evidence.settings import api_conn_id
 
     api_families = [family for family in families() if ingest.transport(family) == "api"]
     assert api_families
@@ -454,8 +450,6 @@ def test_simulator_serves_where_the_api_connections_point():
 
 
 def test_simulated_file_drops_land_where_the_workers_read_them():
-    from probation_evidence.simulator import server
-
     words = argv("provider-drops", "entrypoint") + argv("provider-drops", "command")
     assert words[:3] == ["python", "-m", "probation_evidence.simulator"]
     try:
@@ -590,8 +584,6 @@ def test_only_the_workers_hold_the_pipeline_connections():
 
 
 def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
-    from probation_evidence import settings
-
     readers = {
         "PACK_LEAD_DAYS": settings.lead_days,
         "SIMULATOR_SEED": settings.simulator_seed,
@@ -617,7 +609,6 @@ def test_pipeline_settings_in_env_example_are_the_code_defaults(monkeypatch):
 def test_every_airflow_daemon_registers_the_projects_lineage_extractors():
     """The compose file cannot import the list, so it repeats it: it must stay the one the local runs use,
     or a deployment's dbt lineage loses its physical source names or its per-model edges."""
-    from probation_evidence.sources import lineage
 
     for name in AIRFLOW_DAEMONS:
         assert environment(name).get("AIRFLOW__OPENLINEAGE__EXTRACTORS") == lineage.EXTRACTORS, name

@@ -34,7 +34,12 @@ from urllib.parse import urlsplit
 
 from airflow.sdk import BaseNotifier
 
+# From their defining modules: airflow.sdk exports them too, but its type stub does not list them.
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
 from probation_evidence import settings
+from probation_evidence.warehouse import read_sql
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ _BEARER = re.compile(r"\b(?P<scheme>bearer)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECAS
 def scrub(text: Any) -> str:
     """`text` as a string with every secret we can recognise replaced by ***, cut to MAX_ERROR_CHARS."""
     text = str(text)
-    try:
+    try:  # a private module of Airflow's: imported here so that its absence is only a logged miss
         from airflow.sdk._shared.secrets_masker import redact
 
         text = str(redact(text))  # every connection password and variable secret this process has seen
@@ -147,7 +152,7 @@ def _now() -> str:
 
 
 def _base_url() -> str:
-    try:
+    try:  # an alert raised where Airflow's configuration cannot load still goes out, with the default URL
         from airflow.sdk.configuration import conf
 
         return conf.get("api", "base_url", fallback="http://localhost:8080/").rstrip("/")
@@ -255,26 +260,7 @@ DAG_RUN_FAILURE_ALERT = AlertNotifier("dag_run")
 
 # ----------------------------------------------------------------------------------------- pack deadlines
 
-_LATE_PACKS_SQL = """
-    select
-        inspection.inspection_id,
-        inspection.provider_id,
-        provider.provider_name,
-        inspection.inspection_type,
-        inspection.fieldwork_start_date,
-        inspection.fieldwork_start_date - %(run_date)s as days_left
-    from marts.dim_inspection as inspection
-    left join marts.dim_provider as provider
-        on inspection.provider_id = provider.provider_id
-    where
-        inspection.fieldwork_start_date >= %(run_date)s
-        and inspection.fieldwork_start_date <= %(last_date)s
-        and not exists (
-            select from audit.pack_publications as publication
-            where publication.inspection_id = inspection.inspection_id
-        )
-    order by inspection.fieldwork_start_date, inspection.provider_id, inspection.inspection_id
-"""
+_LATE_PACKS_SQL = read_sql("probation_evidence.orchestration", "late_packs")
 
 
 class PackDeadlineMissed(RuntimeError):
@@ -288,6 +274,7 @@ def find_late_packs(warehouse_url: str, run_date: date, deadline_days: int | Non
     Read as the publisher role, which reads marts.dim_inspection and audit.pack_publications and nothing
     it does not need.
     """
+    # Imported when the check runs: DAG files import this module while Airflow parses them.
     import psycopg
     from psycopg.rows import dict_row
 
@@ -295,7 +282,7 @@ def find_late_packs(warehouse_url: str, run_date: date, deadline_days: int | Non
     with psycopg.connect(warehouse_url) as conn:
         conn.execute(f"set role {settings.PUBLISHER_ROLE}")
         rows = conn.cursor(row_factory=dict_row).execute(
-            _LATE_PACKS_SQL, {"run_date": run_date, "last_date": run_date + timedelta(days=days)}
+            _LATE_PACKS_SQL, [run_date, run_date, run_date + timedelta(days=days)]
         ).fetchall()  # fmt: skip
     return [{key: _iso(value) if isinstance(value, date) else value for key, value in row.items()} for row in rows]
 
@@ -377,8 +364,6 @@ async def alert_dag_run_deadline_missed(context: dict | None = None, **_: Any) -
 def dag_run_deadline(minutes: float | None = None):
     """Airflow's DeadlineAlert for a DAG: alert when a run is unfinished `minutes` (default
     DAG_RUN_DEADLINE_MINUTES) after it was queued; None (no deadline) when that is 0."""
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-
     minutes = settings.dag_run_deadline_minutes() if minutes is None else minutes
     if minutes <= 0:
         return None

@@ -3,7 +3,7 @@
 A passed build records what it was built from in `audit.marts_state.built_from`: a digest of the dbt
 project's files and a fingerprint of every source the models read. The next run compares:
 - no record (first build, or the last build failed), a changed project, or the DAG param `rebuild_all`:
-  everything is built, as a full build always was;
+  everything is built;
 - otherwise a seed or model is left as it is when every input it reads is unchanged: an unchanged source,
   a seed (the project is unchanged), or another node left as it is. This is dbt's `source_status:fresher+`
   with the load audit as the clock, so a replaced or emptied slice counts as a change too.
@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from probation_evidence import settings
+from probation_evidence.orchestration.connections import warehouse_url
+from probation_evidence.warehouse import read_sql
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,13 @@ NOTHING_REBUILT = "tag:nothing_rebuilt"
 #: The dbt project's inputs to a build: a change to any of them rebuilds everything.
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests")
 BUILDABLE = ("model", "seed", "snapshot")
+
+LOADED_THROUGH = read_sql("probation_evidence.orchestration", "loaded_through")
+BATCH_FINGERPRINTS = read_sql("probation_evidence.orchestration", "batch_fingerprints")
+LAST_BUILT_FROM = read_sql("probation_evidence.orchestration", "last_built_from")
+FORGET_BUILT_FROM = read_sql("probation_evidence.orchestration", "forget_built_from")
+#: The transform DAG's one write of audit.marts_state (`building`, `passed` or `failed`).
+SET_MARTS_STATE = read_sql("probation_evidence.orchestration", "set_marts_state")
 
 
 def project_digest(project_dir: Path | None = None) -> str:
@@ -94,21 +103,15 @@ def left_as_built(nodes: dict[str, list[str]], unchanged_inputs: set[str]) -> se
 def loaded_through(conn) -> str | None:
     """The load audit's latest load: rows loaded after it are new to the next build (its tests read only
     those rows of the weekly returns, dbt_project.yml)."""
-    latest = conn.execute("select max(loaded_at) from audit.load_batches").fetchone()[0]
+    latest = conn.execute(LOADED_THROUGH).fetchone()[0]
     return latest.isoformat() if latest else None
 
 
 def source_fingerprints(conn, sources: dict[str, tuple[str, str, str, str]]) -> dict[str, str]:
     """A fingerprint per source unique id: an md5 of its load batches, or of its rows when it has none."""
-    from psycopg import sql
+    from psycopg import sql  # at run time: DAG files import this module while Airflow parses them
 
-    batches = {
-        (source, entity): fingerprint
-        for source, entity, fingerprint in conn.execute(
-            "select source, entity, md5(string_agg(batch_id || '@' || loaded_at::text, ',' order by batch_id))"
-            " from audit.load_batches group by source, entity"
-        )
-    }
+    batches = {(source, entity): fingerprint for source, entity, fingerprint in conn.execute(BATCH_FINGERPRINTS)}
     fingerprints = {}
     for uid, (source_name, table, schema, identifier) in sorted(sources.items()):
         if (source_name, table) in batches:
@@ -150,18 +153,17 @@ def test_selection(manifest: dict, kept: set[str]) -> str:
 
 
 def last_built_from(conn) -> dict | None:
-    row = conn.execute("select built_from from audit.marts_state").fetchone()
+    row = conn.execute(LAST_BUILT_FROM).fetchone()
     return row[0] if row else None
 
 
-def skip_unchanged(context: Any, dag: Any, task_group: Any, nodes: Any, sources_json: Any) -> list[tuple[str, str]]:
+def skip_unchanged(context: Any, dag: Any, task_group: Any, nodes: Any, _sources_json: Any) -> list[tuple[str, str]]:
     """Cosmos's freshness callback for the watcher producer: the nodes to skip, as (unique id, "skipped").
 
-    Reads the warehouse as the transformer; pushes the tests to run and the state to record to XCom.
+    Reads the warehouse as the transformer; pushes the tests to run and the state to record to XCom. Cosmos
+    passes its five arguments by position; the plan reads the context, and the manifest itself.
     """
-    import psycopg
-
-    from probation_evidence.orchestration.connections import warehouse_url
+    import psycopg  # at run time: DAG files import this module while Airflow parses them
 
     manifest = read_manifest()
     buildable, sources = graph(manifest)
@@ -177,7 +179,7 @@ def skip_unchanged(context: Any, dag: Any, task_group: Any, nodes: Any, sources_
         kept, why = plan(manifest, current, last, rebuild_all=bool(params.get("rebuild_all")))
         if not kept and last is not None:
             # A full build tests every row: forget the last build, so no test reads only the rows since it.
-            conn.execute("update audit.marts_state set built_from = null")
+            conn.execute(FORGET_BUILT_FROM)
     log.info(
         "building %d of %d seeds and models, leaving %d as built: %s",
         len(buildable) - len(kept), len(buildable), len(kept), why,

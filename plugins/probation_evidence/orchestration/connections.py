@@ -3,21 +3,20 @@ at parse time), turned into the URLs the pipeline's code takes."""
 
 from __future__ import annotations
 
+from airflow.sdk import Connection
+
 from probation_evidence import settings
+from probation_evidence.warehouse import WarehouseUrl, libpq_extras
 
 
 def warehouse_url() -> str:
     """The warehouse connection as a libpq URL (credentials live only in the Airflow connection)."""
-    from airflow.sdk import Connection
-
     return connection_url(Connection.get(settings.WAREHOUSE_CONN_ID))
 
 
 def connection_url(conn) -> str:
     """An Airflow Postgres connection as a libpq URL: its libpq parameters (`sslmode`, `sslrootcert`, ...,
     the query of the URI it was made from) kept, other extras dropped, and the session limits added."""
-    from probation_evidence.warehouse import WarehouseUrl, libpq_extras
-
     return WarehouseUrl(
         host=conn.host or "127.0.0.1",
         port=conn.port or 5432,
@@ -30,8 +29,6 @@ def connection_url(conn) -> str:
 
 def api_endpoint(conn_id: str) -> tuple[str, str]:
     """(base URL, token) of a provider API connection."""
-    from airflow.sdk import Connection
-
     conn = Connection.get(conn_id)
     scheme = conn.schema or "http"
     return f"{scheme}://{conn.host}:{conn.port}", conn.password or ""

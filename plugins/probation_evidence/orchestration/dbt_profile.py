@@ -7,6 +7,7 @@ from typing import Any
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from probation_evidence import settings
+from probation_evidence.warehouse import libpq_environment, libpq_extras, with_session_limits
 
 #: libpq parameters dbt-postgres takes as profile fields, read from the connection's extras (the query of
 #: the URI it was made from, e.g. `postgres://...?sslmode=verify-full&sslrootcert=/etc/ca.pem`).
@@ -52,12 +53,8 @@ class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
 
     def libpq_params(self) -> dict[str, str]:
         """The connection's libpq parameters (its other extras dropped), with the session limits added."""
-        from probation_evidence.warehouse import libpq_extras, with_session_limits
-
         return with_session_limits(libpq_extras(self.conn.extra_dejson))
 
     @property
     def env_vars(self) -> dict[str, str]:
-        from probation_evidence.warehouse import libpq_environment
-
         return {**super().env_vars, **libpq_environment(self.libpq_params())}

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowSkipException
 
 from probation_evidence import settings
 from probation_evidence.orchestration.alerts import DAG_RUN_FAILURE_ALERT, TASK_FAILURE_ALERT, dag_run_deadline
@@ -16,7 +17,6 @@ START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 #: Emitted by each ingest DAG when its raw tables are current; the transform DAG is scheduled on them.
 RAW_ASSETS = {f: Asset(name=f"raw_{f}", uri=f"x-probation-evidence://warehouse/raw/{f}") for f in FAMILIES}
-RAW_STAFFING = RAW_ASSETS["staffing"]
 #: Emitted when dbt has rebuilt the marts and its tests passed.
 MARTS = Asset(name="marts", uri="x-probation-evidence://warehouse/marts")
 
@@ -55,8 +55,6 @@ def skip_while_rebuilding(refused, ti) -> None:
     event runs publish again, so the run publishes nothing and ends without an alert. With no transform run
     queued or running, 'building' means a rebuild died part way: the caller re-raises, and the run fails.
     """
-    from airflow.sdk.exceptions import AirflowSkipException
-
     if getattr(refused, "status", None) != "building":
         return
     active = ti.get_dr_count(dag_id=TRANSFORM_DAG_ID, states=["queued", "running"])

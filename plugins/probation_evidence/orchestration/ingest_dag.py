@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from airflow.sdk import Param, dag, task
+
 from probation_evidence.orchestration.connections import api_endpoint, warehouse_url
 from probation_evidence.orchestration.defaults import (
     DAG_FAILURE_CALLBACKS,
@@ -42,7 +44,6 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
     recorded as failed in audit.submissions, the Asset is still emitted for what did load, and the final
     check fails the run so that the failure is seen and can be retried.
     """
-    from airflow.sdk import Param, dag, task
 
     @dag(
         dag_id=f"ingest_{family}",
@@ -64,6 +65,7 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
         },
     )
     def ingest():
+        # Each task imports sources/ when it runs, never while Airflow parses the DAG file (parse-time layer).
         @task
         def list_providers(params=None) -> list[str]:
             from probation_evidence.sources.ingest import provider_ids
