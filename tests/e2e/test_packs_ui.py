@@ -1,3 +1,4 @@
+# Over 450 lines: the pages, their security headers and the browser checks share one api-server.
 """The planners' evidence-pack browser, inside a real Airflow api-server, over HTTP and in a real browser.
 
 One `airflow api-server` (Airflow 3.3, SimpleAuthManager with one `viewer` user, on a free port, its state

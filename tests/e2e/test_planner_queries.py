@@ -1,3 +1,4 @@
+# Over 450 lines: every planner query checked against its own re-computation, which share one built warehouse.
 """Every planner query (sql/queries/*.sql) against the warehouse the real pipeline built.
 
 Each answer is checked against the same question worked out in Python from the mart and audit rows,

@@ -1,3 +1,4 @@
+# Over 450 lines: every role's grants and refusals over one set of real logins.
 """Who can read and write what, on the built warehouse, as real logins over TCP.
 
 For each group role the bootstrap creates, the test makes a login user in it (with a password), connects

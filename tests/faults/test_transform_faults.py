@@ -1,3 +1,4 @@
+# Over 450 lines: the fault runs share one embedded server and one Airflow environment, which take minutes to make.
 """Fault injection in the transform DAG: the warehouse stops in the middle of the dbt build, and a dbt
 node fails with the warehouse up.
 

@@ -1,3 +1,4 @@
+# Over 450 lines: each failure mode of the connector against the same scripted servers.
 """The provider API connector against real HTTP servers on 127.0.0.1: the simulator and scripted failures."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Over 450 lines: the rendered pack's properties (escaping, offline, content, access) share one set of contexts.
 """Evidence pack rendering: escaping, self-containment, content, accessibility and determinism.
 
 The pack is read by inspectors who must trust it, possibly offline, so these tests pin the properties

@@ -1,3 +1,4 @@
+# Over 450 lines: the spine chart's placement, shapes, polarity and gaps share one set of made rows.
 """The pack's spine chart: one row per indicator, scaled on national, honest about polarity and gaps."""
 
 from __future__ import annotations
