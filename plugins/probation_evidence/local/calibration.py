@@ -20,13 +20,12 @@ from pathlib import Path
 
 import psycopg
 
+from probation_evidence.reference.framework import RATINGS
 from probation_evidence.simulator.truth import provider_bands
 from probation_evidence.warehouse import read_sql
 
 #: Every provider's indicative band per standard, from the marts.
 INDICATIVE_RATINGS_SQL = read_sql("probation_evidence.local", "indicative_ratings")
-
-BANDS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 
 
 def weighted_kappa(pairs: list[tuple[str, str]]) -> float | None:
@@ -34,8 +33,8 @@ def weighted_kappa(pairs: list[tuple[str, str]]) -> float | None:
     n = len(pairs)
     if n == 0:
         return None
-    k = len(BANDS)
-    index = {band: i for i, band in enumerate(BANDS)}
+    k = len(RATINGS)
+    index = {band: i for i, band in enumerate(RATINGS)}
     observed = [[0.0] * k for _ in range(k)]
     for truth, rating in pairs:
         observed[index[truth]][index[rating]] += 1
@@ -49,10 +48,10 @@ def weighted_kappa(pairs: list[tuple[str, str]]) -> float | None:
 
 def score(pairs: list[tuple[str, str | None]]) -> dict:
     rated = [(t, r) for t, r in pairs if r is not None]
-    matrix = {truth: {rating: 0 for rating in BANDS} for truth in BANDS}
+    matrix = {truth: {rating: 0 for rating in RATINGS} for truth in RATINGS}
     for truth, rating in rated:
         matrix[truth][rating] += 1
-    within_one = sum(abs(BANDS.index(t) - BANDS.index(r)) <= 1 for t, r in rated)
+    within_one = sum(abs(RATINGS.index(t) - RATINGS.index(r)) <= 1 for t, r in rated)
     return {
         "providers": len(pairs),
         "rated": len(rated),
@@ -60,7 +59,9 @@ def score(pairs: list[tuple[str, str | None]]) -> dict:
         "within_one_band": round(within_one / len(rated), 3) if rated else None,
         "weighted_kappa": weighted_kappa(rated),
         "confusion_matrix": matrix,
-        "mean_shift": round(sum(BANDS.index(r) - BANDS.index(t) for t, r in rated) / len(rated), 3) if rated else None,
+        "mean_shift": (
+            round(sum(RATINGS.index(r) - RATINGS.index(t) for t, r in rated) / len(rated), 3) if rated else None
+        ),
     }
 
 
@@ -97,9 +98,9 @@ def render_markdown(result: dict) -> str:
             f"| {s['weighted_kappa']} | {s['mean_shift']} |"
         )
     for name, s in result["standards"].items():
-        lines += ["", f"**{name}**", "", "| truth \\ indicative | " + " | ".join(BANDS) + " |", "|---" * 5 + "|"]
-        for truth in BANDS:
-            lines.append(f"| {truth} | " + " | ".join(str(s["confusion_matrix"][truth][r]) for r in BANDS) + " |")
+        lines += ["", f"**{name}**", "", "| truth \\ indicative | " + " | ".join(RATINGS) + " |", "|---" * 5 + "|"]
+        for truth in RATINGS:
+            lines.append(f"| {truth} | " + " | ".join(str(s["confusion_matrix"][truth][r]) for r in RATINGS) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -112,7 +113,7 @@ def write(result: dict, out_dir: Path) -> tuple[Path, Path]:
 
 
 def _pairs_from_matrix(matrix: dict) -> list[tuple[str, str]]:
-    return [(truth, rating) for truth in BANDS for rating in BANDS for _ in range(matrix[truth][rating])]
+    return [(truth, rating) for truth in RATINGS for rating in RATINGS for _ in range(matrix[truth][rating])]
 
 
 def combine(results: list[dict]) -> dict:

@@ -14,9 +14,6 @@ from datetime import date, datetime
 #: because a standard without evidence is itself something a planner needs to see.
 DOMAIN_ONE_STANDARD_IDS: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
 
-#: Ratings from best to worst, as the framework orders them (rating_rank 3..0 in the marts).
-RATINGS: tuple[str, ...] = ("Outstanding", "Good", "Requires improvement", "Inadequate")
-
 
 @dataclass(frozen=True)
 class CharacteristicRef:

@@ -30,8 +30,8 @@ from markupsafe import Markup
 
 from probation_evidence.packs.figures import overview
 from probation_evidence.packs.formats import format_long_date, format_number, format_utc_timestamp
-from probation_evidence.packs.model import RATINGS
 from probation_evidence.packs.views import issue_view, methods, section_view, summary_row
+from probation_evidence.reference.framework import RATINGS
 
 if TYPE_CHECKING:
     from probation_evidence.packs.model import PackContext

@@ -21,7 +21,7 @@ from probation_evidence.packs.formats import (
     highlight_phrase,
     plural,
 )
-from probation_evidence.packs.model import RATINGS
+from probation_evidence.reference.framework import RATINGS
 
 if TYPE_CHECKING:
     from probation_evidence.packs.model import CharacteristicRef, EvidenceLine, PackContext, StandardSection

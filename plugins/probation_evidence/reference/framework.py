@@ -37,7 +37,9 @@ STANDARD_NAMES = {
     "1.3": "Services",
     "1.4": "Information and facilities",
 }
-RATING_RANKS = {"Outstanding": 3, "Good": 2, "Requires improvement": 1, "Inadequate": 0}
+#: The four ratings, best first: the one list every stage uses (the seeds, the pack, the calibration).
+RATINGS: tuple[str, ...] = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+RATING_RANKS = {rating: len(RATINGS) - 1 - position for position, rating in enumerate(RATINGS)}
 
 STANDARD_HEADING = re.compile(r"^(1\.[1-4]) (.+)$")
 TERMINAL_PUNCTUATION = (".", "!", "?", ":", ";")

@@ -10,10 +10,12 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from probation_evidence.reference.framework import RATINGS
 from probation_evidence.simulator.rng import seeded_rng
 
 STANDARDS = ("1.1", "1.2", "1.3", "1.4")
-BANDS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+#: The hidden bands are the framework's four ratings.
+BANDS = RATINGS
 
 # Lower bounds on a standard-normal score, best band first. They give roughly 7% Outstanding, 45% Good,
 # 38% Requires improvement and 10% Inadequate: mostly Good/RI, as in published inspections.
