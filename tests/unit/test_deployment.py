@@ -29,8 +29,8 @@ from packaging.specifiers import SpecifierSet
 from probation_evidence import cli, settings
 from probation_evidence.settings import api_conn_id
 from probation_evidence.simulator import server
-from probation_evidence.sources import ingest, lineage
-from probation_evidence.sources.contracts import families
+from probation_evidence.sources import lineage
+from probation_evidence.sources.contracts import families, transport
 from probation_evidence.warehouse import WarehouseUrl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -440,7 +440,7 @@ def test_simulator_serves_where_the_api_connections_point():
         and environment("provider-simulator")[server.TOKEN_ENV] == (example_environment()["SIMULATOR_TOKEN"])
     ), "the simulator reads its token from SIMULATOR_TOKEN"
 
-    api_families = [family for family in families() if ingest.transport(family) == "api"]
+    api_families = [family for family in families() if transport(family) == "api"]
     assert api_families
     for family in api_families:
         key = f"AIRFLOW_CONN_{api_conn_id(family).upper()}"

@@ -74,11 +74,11 @@ def ingest_dag(family: str, schedule: str, doc_md: str):
 
         @task(max_active_tis_per_dagrun=4, multiple_outputs=False)
         def extract_provider(provider_id: str, logical_date=None, dag_run=None) -> dict:
-            from probation_evidence.sources import ingest, lineage
+            from probation_evidence.sources import contracts, ingest, lineage
 
             as_at = run_date(logical_date, dag_run)
             base_url = None
-            if ingest.transport(family) == "api":
+            if contracts.transport(family) == "api":
                 base_url, token = api_endpoint(api_conn_id(family))
                 extracted = ingest.extract_api(family, provider_id, as_at, base_url, token)
             else:

@@ -21,7 +21,6 @@ from psycopg import sql
 from probation_evidence import settings
 from probation_evidence.reference.periods import expected_periods
 from probation_evidence.reference.registry import load_regions
-from probation_evidence.sources import contracts
 from probation_evidence.sources.connectors.api_errors import SourceError
 from probation_evidence.sources.connectors.drop_cells import FileDropError
 from probation_evidence.sources.connectors.drop_folders import DropEvent, survey
@@ -42,11 +41,6 @@ _CURRENT_BATCHES = read_sql(_SQL, "current_batches")
 
 def provider_ids() -> list[str]:
     return [region.region_code for region in load_regions()]
-
-
-def transport(family: str) -> str:
-    """'api' or 'file': which extract task a family's DAG runs (the contracts say how each family delivers)."""
-    return contracts.transport(family)
 
 
 def expected_submissions(family: str, run_date: date) -> list[tuple[Contract, date]]:
